@@ -1,0 +1,154 @@
+"""The consumer loop every service runs: read a batch, hand it to the handler, commit after
+success.
+
+Errors are classified before acting (STYLE.md, 4):
+
+- poison (``DecodeError``, or an error that persists on one record after retries) goes to
+  ``orderflow.dlq`` with the reason and the original bytes, and the loop goes on;
+- transient (database or broker unavailable) is retried with backoff without committing, so
+  nothing is lost.
+
+Handlers must be idempotent: a batch may be handed over again after a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+
+import asyncpg
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from orderflow_schemas import DeadLetter, DecodeError, Topic
+from orderflow_schemas.topics import DLQ
+from prometheus_client import Counter
+
+from .kafka import EventProducer, Record
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Sequence[Record]], Awaitable[None]]
+
+CONSUMED = Counter("orderflow_consumed_total", "Records handled", ["group", "topic"])
+DEAD_LETTERED = Counter("orderflow_dead_lettered_total", "Records sent to the DLQ", ["group"])
+
+TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+             asyncpg.TooManyConnectionsError, asyncpg.InterfaceError, KafkaException,
+             asyncio.TimeoutError)
+POISON_ATTEMPTS = 3
+
+
+class TopicConsumer:
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        group_id: str,
+        topics: Sequence[Topic],
+        handler: Handler,
+        producer: EventProducer,
+        service: str,
+        prefix: str = "",
+        session_timeout_ms: int = 6000,
+        batch_size: int = 500,
+    ) -> None:
+        self.group_id = group_id
+        self.handler = handler
+        self.producer = producer
+        self.service = service
+        self.batch_size = batch_size
+        self._names = [t.qualified(prefix) for t in topics]
+        self._conf = {
+            "bootstrap.servers": bootstrap,
+            "group.id": group_id,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": session_timeout_ms,
+            "heartbeat.interval.ms": max(500, session_timeout_ms // 4),
+            "max.poll.interval.ms": max(60000, session_timeout_ms),
+        }
+        self._stopping = asyncio.Event()
+        self.assigned = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        consumer = Consumer(self._conf)
+        consumer.subscribe(self._names, on_assign=lambda c, parts: self.assigned.set())
+        try:
+            while not self._stopping.is_set():
+                msgs = await asyncio.to_thread(consumer.consume, self.batch_size, 0.5)
+                records = []
+                for m in msgs:
+                    if m.error():
+                        log.warning("consume error", extra={"error": str(m.error())})
+                        continue
+                    records.append(Record(m.topic(), m.partition(), m.offset(), m.key(),
+                                          m.value(), {k: v for k, v in (m.headers() or [])}))
+                if not records:
+                    continue
+                await self._handle(records)
+                offsets = _next_offsets(records)
+                await asyncio.to_thread(consumer.commit, offsets=offsets, asynchronous=False)
+        finally:
+            await asyncio.to_thread(consumer.close)
+
+    async def _handle(self, records: Sequence[Record]) -> None:
+        try:
+            await self._retrying(records)
+        except Exception:
+            # Something in the batch will not go through: isolate it record by record.
+            for record in records:
+                await self._handle_one(record)
+            return
+        for r in records:
+            CONSUMED.labels(self.group_id, r.topic).inc()
+
+    async def _handle_one(self, record: Record) -> None:
+        for attempt in range(1, POISON_ATTEMPTS + 1):
+            try:
+                await self._retrying([record])
+                CONSUMED.labels(self.group_id, record.topic).inc()
+                return
+            except DecodeError as exc:
+                await self.dead_letter(record, str(exc))
+                return
+            except Exception as exc:
+                if attempt == POISON_ATTEMPTS:
+                    log.exception("giving up on record", extra={"position": record.position})
+                    await self.dead_letter(record, f"{type(exc).__name__}: {exc}")
+                    return
+                await asyncio.sleep(0.2 * attempt)
+
+    async def _retrying(self, records: Sequence[Record]) -> None:
+        """Run the handler; transient failures are retried until they pass or we are stopped."""
+        delay = 0.2
+        while True:
+            try:
+                await self.handler(records)
+                return
+            except TRANSIENT as exc:
+                if self._stopping.is_set():
+                    raise
+                log.warning("transient failure, retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(delay + random.random() * delay)
+                delay = min(delay * 2, 10.0)
+
+    async def dead_letter(self, record: Record, reason: str) -> None:
+        DEAD_LETTERED.labels(self.group_id).inc()
+        log.warning("dead-lettered", extra={"position": record.position, "reason": reason})
+        letter = DeadLetter.of(
+            service=self.service, reason=reason, value=record.value, key=record.key,
+            topic=record.topic, partition=record.partition, offset=record.offset,
+            external_order_id=record.key_str,
+        )
+        await self.producer.send(DLQ, record.key, letter)
+
+
+def _next_offsets(records: Sequence[Record]) -> list[TopicPartition]:
+    last: dict[tuple[str, int], int] = {}
+    for r in records:
+        last[(r.topic, r.partition)] = max(r.offset, last.get((r.topic, r.partition), -1))
+    return [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]

@@ -1,0 +1,67 @@
+"""PostgreSQL: one pool per service, in a schema of its own, and versioned migrations.
+
+Migrations are ``NNNN_name.sql`` files applied in order at start-up, each once, under an
+advisory lock so that several replicas starting together do not race."""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+
+log = logging.getLogger(__name__)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typename in ("json", "jsonb"):
+        await conn.set_type_codec(
+            typename, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(),
+            decoder=orjson.loads,
+        )
+
+
+async def create_pool(dsn: str, schema: str, max_size: int = 10) -> asyncpg.Pool:
+    """A pool whose connections find this service's tables first."""
+    pool = await asyncpg.create_pool(
+        dsn, min_size=1, max_size=max_size, init=_init_connection,
+        server_settings={"search_path": f"{schema},public", "application_name": f"orderflow-{schema}"},
+    )
+    assert pool is not None
+    return pool
+
+
+async def migrate(pool: asyncpg.Pool, schema: str, directory: Path) -> list[str]:
+    """Apply the migrations of ``directory`` not applied yet; returns those applied now."""
+    applied_now: list[str] = []
+    files = sorted(directory.glob("*.sql"))
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", zlib.crc32(schema.encode()))
+        try:
+            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            await conn.execute(
+                f'CREATE TABLE IF NOT EXISTS "{schema}".schema_migrations '
+                "(version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {r["version"] for r in await conn.fetch(
+                f'SELECT version FROM "{schema}".schema_migrations')}
+            for path in files:
+                if path.stem in done:
+                    continue
+                async with conn.transaction():
+                    await conn.execute(f'SET LOCAL search_path TO "{schema}", public')
+                    await conn.execute(path.read_text())
+                    await conn.execute(
+                        f'INSERT INTO "{schema}".schema_migrations(version) VALUES ($1)', path.stem)
+                applied_now.append(path.stem)
+                log.info("migration applied", extra={"schema": schema, "version": path.stem})
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", zlib.crc32(schema.encode()))
+    return applied_now
+
+
+def row_dict(row: Any) -> dict[str, Any]:
+    return dict(row) if row is not None else {}

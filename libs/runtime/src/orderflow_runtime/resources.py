@@ -1,0 +1,73 @@
+"""The clients every service's composition root builds: topics ensured, a PostgreSQL pool with
+the service's migrations applied, an idempotent producer, and background workers that are
+cancelled on the way out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from orderflow_schemas import ALL_TOPICS
+
+from .db import create_pool, migrate
+from .kafka import EventProducer, ensure_topics
+from .settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Resources:
+    settings: CommonSettings
+    pool: asyncpg.Pool
+    producer: EventProducer
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    stops: list[Callable[[], None]] = field(default_factory=list)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str,
+              stop: Callable[[], None] | None = None) -> asyncio.Task[Any]:
+        """Run a worker for the life of the service; if it dies, log it loudly. ``stop`` asks it
+        to finish what it holds before it is cancelled (a consumer commits and leaves its group)."""
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(_report)
+        self.tasks.append(task)
+        if stop is not None:
+            self.stops.append(stop)
+        return task
+
+    async def stop_workers(self, grace: float = 10.0) -> None:
+        for stop in self.stops:
+            stop()
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=grace)
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def _report(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("worker stopped", exc_info=task.exception(), extra={"worker": task.get_name()})
+
+
+@asynccontextmanager
+async def open_resources(settings: CommonSettings, schema: str,
+                         migrations: Path) -> AsyncIterator[Resources]:
+    await asyncio.to_thread(ensure_topics, settings.kafka_bootstrap, ALL_TOPICS,
+                            settings.topic_prefix)
+    pool = await create_pool(settings.database_url, schema, settings.db_pool_size)
+    await migrate(pool, schema, migrations)
+    producer = EventProducer(settings.kafka_bootstrap, settings.topic_prefix)
+    res = Resources(settings, pool, producer)
+    try:
+        yield res
+    finally:
+        await res.stop_workers()
+        await producer.close()
+        await pool.close()

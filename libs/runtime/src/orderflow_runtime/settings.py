@@ -1,0 +1,28 @@
+"""Settings every service has. Each service's ``config.py`` extends ``CommonSettings``; every
+field is read from ``ORDERFLOW_<NAME>``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/orderflow"
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERFLOW_", extra="ignore")
+
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
+    kafka_session_timeout_ms: int = Field(
+        6000, description="Consumer group session timeout; short so that groups join fast in dev"
+    )
+    topic_prefix: str = Field("", description="Prefix of every topic name (tests isolate by it)")
+    database_url: str = Field(DEFAULT_DATABASE_URL, description="PostgreSQL DSN")
+    db_pool_size: int = Field(10, ge=1, description="Largest PostgreSQL pool size")
+    api_keys: str = Field(
+        "",
+        description="Comma-separated API keys; 'key' has every scope, 'key:scope1+scope2' only those",
+    )
+    http_host: str = Field("127.0.0.1", description="Address the HTTP server binds")
+    http_port: int = Field(8000, description="Port of the HTTP server")
+    log_level: str = Field("INFO", description="Python log level")

@@ -1,0 +1,51 @@
+"""The base every orderflow message derives from.
+
+Every message on a topic carries its ``type`` and ``version`` so that a consumer can tell what it
+holds before it trusts the rest; a change of shape is a new version with an upcaster
+(see ``upcasting.py``). Field names are camelCase on the wire, snake_case in Python.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class WireModel(BaseModel):
+    """camelCase on the wire, populated by either name in Python."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    def to_wire(self) -> bytes:
+        return self.model_dump_json(by_alias=True).encode()
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class Message(WireModel):
+    """A message with an identity, a type and a version."""
+
+    TYPE: ClassVar[str] = "message"
+    VERSION: ClassVar[int] = 1
+
+    id: str = Field(default_factory=new_id, description="Unique message id; consumers dedupe on it")
+    type: str = Field(default="", description="Message type, fixed per class")
+    version: int = Field(default=0, description="Schema version of this type")
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+    def model_post_init(self, __context: Any) -> None:
+        self.type = self.TYPE
+        self.version = self.VERSION

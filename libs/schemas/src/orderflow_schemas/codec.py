@@ -1,0 +1,60 @@
+"""Turning topic bytes into messages, with upcasting of older versions.
+
+Exceptions::
+
+    DecodeError          the bytes are not a message of the topic's type (poison: DLQ at once)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+T = TypeVar("T", bound=BaseModel)
+
+# (type, from_version) -> function that returns the dict at from_version + 1
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+class DecodeError(ValueError):
+    """The message cannot be decoded or validated; the text says why."""
+
+
+def upcast(data: dict[str, Any], target_version: int) -> dict[str, Any]:
+    kind, version = data.get("type", ""), int(data.get("version") or target_version)
+    while version < target_version:
+        step = UPCASTERS.get((kind, version))
+        if step is None:
+            raise DecodeError(f"no upcaster for {kind} v{version}")
+        data = step(data)
+        version += 1
+        data["version"] = version
+    return data
+
+
+def decode(model: type[T], raw: bytes | None) -> T:
+    if raw is None:
+        raise DecodeError("empty message (no value)")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise DecodeError(f"expected a JSON object, got {type(data).__name__}")
+    expected = getattr(model, "TYPE", None)
+    if expected and data.get("type") not in (None, expected):
+        raise DecodeError(f"expected type {expected!r}, got {data.get('type')!r}")
+    if expected:
+        data = upcast(data, model.VERSION)  # type: ignore[attr-defined]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise DecodeError(describe(exc)) from exc
+
+
+def describe(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors())

@@ -1,0 +1,99 @@
+"""Effects a trigger performs (seeds 001, 003, 000) and the messages of their execution."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field
+
+from .base import Message, WireModel
+
+
+class HttpEffect(WireModel):
+    """Call a URL (seed 003). ``url``, ``body`` and header values are templates over the order:
+    ``{id_order}``, ``{id_job}`` and ``{order.<field>}``."""
+
+    type: Literal["http"] = "http"
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    url: str = Field(min_length=1)
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = Field(default=None, description="Template; the order JSON when omitted")
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    expected_status: list[int] = Field(default_factory=lambda: [200], min_length=1)
+
+
+class SmsEffect(WireModel):
+    type: Literal["sms"] = "sms"
+    text: str = Field(min_length=1)
+
+
+class EmailEffect(WireModel):
+    type: Literal["email"] = "email"
+    subject: str = Field(min_length=1)
+    body: str = Field(min_length=1)
+
+
+class InternalEffect(WireModel):
+    """Create a task, notify a manager, or change order or customer data (seed 001)."""
+
+    type: Literal["internal"] = "internal"
+    kind: Literal["task", "notify_manager", "change_order", "change_customer"]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ExternalActionEffect(WireModel):
+    """Publish to ``orderflow.external-actions`` for connectors."""
+
+    type: Literal["external_action"] = "external_action"
+    action: str = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+Effect = Annotated[
+    HttpEffect | SmsEffect | EmailEffect | InternalEffect | ExternalActionEffect,
+    Field(discriminator="type"),
+]
+
+
+class ActionRequest(Message):
+    """The trigger-engine asks the action-executor to perform one effect, once.
+
+    ``id`` is derived from (trigger, event, step, effect index), so a repeated firing asks for the
+    same request and the executor's tracking row makes it happen once."""
+
+    TYPE: ClassVar[str] = "action.request"
+
+    external_order_id: str
+    trigger_id: str
+    trigger_name: str
+    firing_id: str
+    event_id: str
+    step: int = 0
+    effect_index: int = 0
+    effect: Effect
+    order: dict[str, Any] = Field(default_factory=dict)
+    customer_id: str | None = None
+
+
+class ActionOutcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # this attempt failed; another follows
+    SKIPPED = "skipped"  # not performed on purpose (e.g. invalid contact), with the reason
+    DEAD = "dead"  # retries exhausted or not retryable; dead-lettered
+
+
+class ActionResult(Message):
+    """One attempt of an action request and its outcome."""
+
+    TYPE: ClassVar[str] = "action.result"
+
+    request_id: str
+    external_order_id: str
+    trigger_id: str
+    effect_type: str
+    attempt: int = Field(ge=1)
+    outcome: ActionOutcome
+    detail: str = ""
+    http_status: int | None = None
+    duration_ms: float | None = None

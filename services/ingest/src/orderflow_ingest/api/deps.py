@@ -1,0 +1,24 @@
+"""Dependencies of the ingest routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from orderflow_runtime.kafka import EventProducer
+from orderflow_runtime.web import require_scope
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.pool  # type: ignore[no-any-return]
+
+
+def _producer(request: Request) -> EventProducer:
+    return request.app.state.producer  # type: ignore[no-any-return]
+
+
+Pool = Annotated[asyncpg.Pool, Depends(_pool)]
+Producer = Annotated[EventProducer, Depends(_producer)]
+CanWrite = Depends(require_scope("orders.write"))
+CanRead = Depends(require_scope("orders.read"))

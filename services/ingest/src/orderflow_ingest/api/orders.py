@@ -1,0 +1,123 @@
+"""``/api/v1/orders``: bulk intake, the processed version of an order, and order actions."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from orderflow_schemas import MAX_ORDERS_PER_REQUEST, OrderAction
+from orderflow_schemas.topics import ORDER_ACTIONS, ORDERS_INBOUND
+from pydantic import BaseModel, Field
+
+from ..intake import validate_orders
+from ..processor import EVENT_ID_HEADER
+from .deps import CanRead, CanWrite, Pool, Producer
+
+router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
+
+
+class OrdersAnswer(BaseModel):
+    accepted: list[dict[str, Any]]
+    rejected: list[dict[str, Any]]
+
+
+class ActionBody(BaseModel):
+    action: str = Field(min_length=1, description="ConfirmOrder, ShipOrder, ... or any name")
+    versionTag: str = Field(min_length=1)
+    language: str | None = None
+    data: Any = None
+
+
+def _bad_request(message: str) -> HTTPException:
+    return HTTPException(400, message)
+
+
+@router.post("", dependencies=[CanWrite], response_model=OrdersAnswer,
+             responses={400: {"description": "malformed body, empty list or over 1000 orders"}})
+async def post_orders(request: Request, pool: Pool, producer: Producer) -> OrdersAnswer:
+    """Accept 1 to 1000 orders; each is accepted or rejected on its own."""
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise _bad_request(f"body is not JSON: {exc}") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("orders"), list):
+        raise _bad_request('body must be an object {"orders": [...]}')
+    raw = body["orders"]
+    if not 1 <= len(raw) <= MAX_ORDERS_PER_REQUEST:
+        raise _bad_request(f"send 1 to {MAX_ORDERS_PER_REQUEST} orders, got {len(raw)}")
+    accepted, rejected = validate_orders(raw)
+    if accepted:
+        await pool.execute(
+            """
+            INSERT INTO submissions(external_order_id, version_tag, submitted_at)
+            SELECT * , now() FROM unnest($1::text[], $2::text[])
+            ON CONFLICT (external_order_id) DO UPDATE
+            SET version_tag = excluded.version_tag, submitted_at = excluded.submitted_at
+            """,
+            *_last_per_order(accepted),
+        )
+        await asyncio.gather(*(
+            producer.send_nowait(ORDERS_INBOUND, a.order.externalOrderId,
+                                 raw_bytes(raw[a.index]), {EVENT_ID_HEADER: a.event_id})
+            for a in accepted))
+    return OrdersAnswer(accepted=[a.answer() for a in accepted],
+                        rejected=[r.answer() for r in rejected])
+
+
+def raw_bytes(item: Any) -> bytes:
+    return orjson.dumps(item)
+
+
+def _last_per_order(accepted: list[Any]) -> tuple[list[str], list[str]]:
+    last = {a.order.externalOrderId: a.version_tag for a in accepted}
+    return list(last), list(last.values())
+
+
+@router.get("/{external_order_id}", dependencies=[CanRead],
+            responses={404: {"description": "order not found"}})
+async def get_order(external_order_id: str, pool: Pool) -> dict[str, Any]:
+    """The order as last processed, its versionTag, and whether a newer version is pending."""
+    row = await pool.fetchrow(
+        """
+        SELECT o.document, o.version_tag, o.processed_at, s.version_tag AS submitted_tag,
+               s.submitted_at
+        FROM orders o LEFT JOIN submissions s USING (external_order_id)
+        WHERE o.external_order_id = $1
+        """, external_order_id)
+    if row is None:
+        pending = await pool.fetchval(
+            "SELECT 1 FROM submissions WHERE external_order_id = $1", external_order_id)
+        if pending:
+            return JSONResponse(status_code=404, content={  # type: ignore[return-value]
+                "detail": "order not processed yet", "pending": True})
+        raise HTTPException(404, "order not found")
+    pending = (row["submitted_tag"] is not None and row["submitted_tag"] != row["version_tag"]
+               and row["submitted_at"] > row["processed_at"])
+    return {"externalOrderId": external_order_id, "versionTag": row["version_tag"],
+            "pending": pending, "processedAt": row["processed_at"].isoformat(),
+            "order": row["document"]}
+
+
+@router.post("/{external_order_id}/action", status_code=202, dependencies=[CanWrite],
+             responses={400: {"description": "bad request"},
+                        404: {"description": "order not found or versionTag not the current one"},
+                        422: {"description": "order has no contact"}})
+async def post_action(external_order_id: str, body: ActionBody, pool: Pool,
+                      producer: Producer) -> dict[str, Any]:
+    """Seed 002: an action on an order already processed, quoting its current versionTag."""
+    row = await pool.fetchrow(
+        "SELECT version_tag, has_contact FROM orders WHERE external_order_id = $1",
+        external_order_id)
+    if row is None:
+        raise HTTPException(404, "order not found")
+    if row["version_tag"] != body.versionTag:
+        raise HTTPException(404, "versionTag does not match the order's current version")
+    if not row["has_contact"]:
+        raise HTTPException(422, "order has no contact (externalCustomerId, email or phone)")
+    action = OrderAction(action=body.action, external_order_id=external_order_id,
+                         version_tag=body.versionTag, language=body.language, data=body.data)
+    await producer.send(ORDER_ACTIONS, external_order_id, action)
+    return {"actionId": action.id, "status": "accepted"}

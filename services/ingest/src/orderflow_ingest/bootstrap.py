@@ -1,0 +1,43 @@
+"""Composition root of ingest: settings, clients and wiring."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from orderflow_runtime import outbox
+from orderflow_runtime.consumer import TopicConsumer
+from orderflow_runtime.resources import open_resources
+from orderflow_runtime.web import create_app
+from orderflow_schemas.topics import ORDERS_INBOUND
+
+from .api import orders
+from .config import IngestSettings
+from .processor import OrderProcessor
+
+SERVICE = "ingest"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build_app(settings: IngestSettings | None = None) -> FastAPI:
+    settings = settings or IngestSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_resources(settings, SERVICE, MIGRATIONS) as res:
+            app.state.pool, app.state.producer = res.pool, res.producer
+            consumer = TopicConsumer(
+                bootstrap=settings.kafka_bootstrap, group_id=settings.consumer_group,
+                topics=[ORDERS_INBOUND], handler=OrderProcessor(res.pool, res.producer),
+                producer=res.producer, service=SERVICE, prefix=settings.topic_prefix,
+                session_timeout_ms=settings.kafka_session_timeout_ms)
+            app.state.consumer = consumer
+            res.spawn(consumer.run(), "order-processor", stop=consumer.stop)
+            res.spawn(outbox.relay_forever(res.pool, res.producer), "outbox-relay")
+            yield
+
+    app = create_app(title="orderflow ingest", api_keys=settings.api_keys, lifespan=lifespan)
+    app.include_router(orders.router)
+    return app

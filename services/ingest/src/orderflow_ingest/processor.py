@@ -1,0 +1,100 @@
+"""The order processor: the one stage that sees each order's versions in order (the inbound
+topic is keyed by externalOrderId) and turns them into events.
+
+Per batch, in one transaction: the new order states, the events (outbox) and the next offset of
+each partition. Records below a stored offset were processed already and are skipped, so a
+redelivery after a crash changes nothing; the outbox publishes what a crash left behind."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from orderflow_runtime import outbox
+from orderflow_runtime.kafka import EventProducer, Record
+from orderflow_schemas import OrderDocument, OrderEvent, decode
+from orderflow_schemas.topics import ORDER_EVENTS
+
+from .events import event_for
+
+EVENT_ID_HEADER = "orderflow-event-id"
+_NS = uuid.UUID("6f0c35a4-5a7e-4bb5-9c43-4f0d1f7e2b10")
+
+
+def event_id_of(record: Record) -> str:
+    """The id given at HTTP intake, else one derived from the record's position (stable across
+    redeliveries)."""
+    given = record.headers.get(EVENT_ID_HEADER)
+    return given.decode() if given else str(uuid.uuid5(_NS, record.position))
+
+
+class OrderProcessor:
+    def __init__(self, pool: asyncpg.Pool, producer: EventProducer) -> None:
+        self.pool = pool
+        self.producer = producer
+
+    async def __call__(self, records: Sequence[Record]) -> None:
+        orders = [(r, decode(OrderDocument, r.value)) for r in records]  # DecodeError: poison
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                fresh = await self._unprocessed(conn, orders)
+                states = await self._current(conn, {o.externalOrderId for _, o in fresh})
+                events: list[OrderEvent] = []
+                for record, order in fresh:
+                    event = event_for(states.get(order.externalOrderId), order, event_id_of(record))
+                    if event is not None:
+                        states[order.externalOrderId] = event.order
+                        events.append(event)
+                await self._save(conn, events)
+                seqs = await outbox.add(
+                    conn, [(ORDER_EVENTS, e.external_order_id, e) for e in events])
+                await self._advance(conn, records)
+        await outbox.relay(self.pool, self.producer, seqs)
+
+    async def _unprocessed(self, conn: asyncpg.Connection,
+                           orders: list[tuple[Record, OrderDocument]]) -> list[tuple[Record, OrderDocument]]:
+        rows = await conn.fetch(
+            "SELECT topic, partition, next_offset FROM consumer_offsets "
+            "WHERE topic = ANY($1::text[]) FOR UPDATE",
+            list({r.topic for r, _ in orders}))
+        done = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+        return [(r, o) for r, o in orders if r.offset >= done.get((r.topic, r.partition), 0)]
+
+    async def _current(self, conn: asyncpg.Connection, ids: set[str]) -> dict[str, Any]:
+        rows = await conn.fetch(
+            "SELECT external_order_id, document FROM orders WHERE external_order_id = ANY($1::text[])",
+            list(ids))
+        return {r["external_order_id"]: r["document"] for r in rows}
+
+    async def _save(self, conn: asyncpg.Connection, events: list[OrderEvent]) -> None:
+        latest = {e.external_order_id: e for e in events}  # the last version of each order wins
+        if not latest:
+            return
+        await conn.executemany(
+            """
+            INSERT INTO orders(external_order_id, document, status, version_tag, customer_id,
+                               has_contact, processed_at)
+            VALUES ($1, $2, $3, $4, $5, $6, now())
+            ON CONFLICT (external_order_id) DO UPDATE SET document = excluded.document,
+                status = excluded.status, version_tag = excluded.version_tag,
+                customer_id = excluded.customer_id, has_contact = excluded.has_contact,
+                processed_at = excluded.processed_at
+            """,
+            [(e.external_order_id, e.order, e.status.value, e.version_tag, e.customer_id,
+              e.customer_id is not None) for e in latest.values()],
+        )
+
+    async def _advance(self, conn: asyncpg.Connection, records: Sequence[Record]) -> None:
+        nxt: dict[tuple[str, int], int] = {}
+        for r in records:
+            nxt[(r.topic, r.partition)] = max(nxt.get((r.topic, r.partition), 0), r.offset + 1)
+        await conn.executemany(
+            """
+            INSERT INTO consumer_offsets(topic, partition, next_offset) VALUES ($1, $2, $3)
+            ON CONFLICT (topic, partition) DO UPDATE
+            SET next_offset = GREATEST(consumer_offsets.next_offset, excluded.next_offset)
+            """,
+            [(t, p, o) for (t, p), o in nxt.items()],
+        )
