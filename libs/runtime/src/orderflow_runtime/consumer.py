@@ -17,6 +17,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import asyncpg
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -39,63 +40,19 @@ TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowE
 POISON_ATTEMPTS = 3
 
 
-class TopicConsumer:
-    def __init__(
-        self,
-        *,
-        bootstrap: str,
-        group_id: str,
-        topics: Sequence[Topic],
-        handler: Handler,
-        producer: EventProducer,
-        service: str,
-        prefix: str = "",
-        session_timeout_ms: int = 6000,
-        batch_size: int = 500,
-    ) -> None:
-        self.group_id = group_id
+class SafeHandler:
+    """Runs a handler so that no record is lost and none stops the stream: used by the consumer
+    loop below and by Faust agents (Faust acks a message whose agent raised)."""
+
+    def __init__(self, handler: Handler, producer: EventProducer, service: str,
+                 group_id: str) -> None:
         self.handler = handler
         self.producer = producer
         self.service = service
-        self.batch_size = batch_size
-        self._names = [t.qualified(prefix) for t in topics]
-        self._conf = {
-            "bootstrap.servers": bootstrap,
-            "group.id": group_id,
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-            "session.timeout.ms": session_timeout_ms,
-            "heartbeat.interval.ms": max(500, session_timeout_ms // 4),
-            "max.poll.interval.ms": max(60000, session_timeout_ms),
-        }
-        self._stopping = asyncio.Event()
-        self.assigned = asyncio.Event()
+        self.group_id = group_id
+        self.stopping = asyncio.Event()
 
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def run(self) -> None:
-        consumer = Consumer(self._conf)
-        consumer.subscribe(self._names, on_assign=lambda c, parts: self.assigned.set())
-        try:
-            while not self._stopping.is_set():
-                msgs = await asyncio.to_thread(consumer.consume, self.batch_size, 0.5)
-                records = []
-                for m in msgs:
-                    if m.error():
-                        log.warning("consume error", extra={"error": str(m.error())})
-                        continue
-                    records.append(Record(m.topic(), m.partition(), m.offset(), m.key(),
-                                          m.value(), {k: v for k, v in (m.headers() or [])}))
-                if not records:
-                    continue
-                await self._handle(records)
-                offsets = _next_offsets(records)
-                await asyncio.to_thread(consumer.commit, offsets=offsets, asynchronous=False)
-        finally:
-            await asyncio.to_thread(consumer.close)
-
-    async def _handle(self, records: Sequence[Record]) -> None:
+    async def handle(self, records: Sequence[Record]) -> None:
         try:
             await self._retrying(records)
         except Exception:
@@ -130,7 +87,7 @@ class TopicConsumer:
                 await self.handler(records)
                 return
             except TRANSIENT as exc:
-                if self._stopping.is_set():
+                if self.stopping.is_set():
                     raise
                 log.warning("transient failure, retrying", extra={"error": repr(exc)})
                 await asyncio.sleep(delay + random.random() * delay)
@@ -138,6 +95,11 @@ class TopicConsumer:
 
     async def dead_letter(self, record: Record, reason: str) -> None:
         DEAD_LETTERED.labels(self.group_id).inc()
+        if record.topic.endswith(DLQ.name):
+            # A dead letter that cannot be read must not go round the DLQ for ever.
+            log.error("unreadable record on the DLQ skipped",
+                      extra={"position": record.position, "reason": reason})
+            return
         log.warning("dead-lettered", extra={"position": record.position, "reason": reason})
         letter = DeadLetter.of(
             service=self.service, reason=reason, value=record.value, key=record.key,
@@ -145,6 +107,68 @@ class TopicConsumer:
             external_order_id=record.key_str,
         )
         await self.producer.send(DLQ, record.key, letter)
+
+
+class TopicConsumer:
+    """A consumer group member: batches in, ``SafeHandler`` over them, offsets committed after."""
+
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        group_id: str,
+        topics: Sequence[Topic],
+        handler: Handler,
+        producer: EventProducer,
+        service: str,
+        prefix: str = "",
+        session_timeout_ms: int = 6000,
+        batch_size: int = 500,
+    ) -> None:
+        group_id = f"{prefix}{group_id}"  # a prefix (a test) of its own is a group of its own
+        self.safe = SafeHandler(handler, producer, service, group_id)
+        self.batch_size = batch_size
+        self._names = [t.qualified(prefix) for t in topics]
+        self._conf = {
+            "bootstrap.servers": bootstrap,
+            "group.id": group_id,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": session_timeout_ms,
+            "heartbeat.interval.ms": max(500, session_timeout_ms // 4),
+            "max.poll.interval.ms": max(60000, session_timeout_ms),
+        }
+        self.assigned = asyncio.Event()
+
+    def stop(self) -> None:
+        self.safe.stopping.set()
+
+    async def run(self) -> None:
+        consumer = Consumer(self._conf)
+        consumer.subscribe(self._names, on_assign=lambda c, parts: self.assigned.set())
+        try:
+            while not self.safe.stopping.is_set():
+                msgs = await asyncio.to_thread(consumer.consume, self.batch_size, 0.5)
+                records = [to_record(m) for m in msgs if not _failed(m)]
+                if not records:
+                    continue
+                await self.safe.handle(records)
+                offsets = _next_offsets(records)
+                await asyncio.to_thread(consumer.commit, offsets=offsets, asynchronous=False)
+        finally:
+            await asyncio.to_thread(consumer.close)
+
+
+def to_record(m: Any) -> Record:
+    return Record(m.topic(), m.partition(), m.offset(), m.key(), m.value(),
+                  dict(m.headers() or []))
+
+
+def _failed(m: Any) -> bool:
+    if m.error():
+        log.warning("consume error", extra={"error": str(m.error())})
+        return True
+    return False
 
 
 def _next_offsets(records: Sequence[Record]) -> list[TopicPartition]:

@@ -1,0 +1,46 @@
+"""Composition root of the action-executor: settings, clients and wiring."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+from fastapi import FastAPI
+from orderflow_runtime import outbox
+from orderflow_runtime.consumer import TopicConsumer
+from orderflow_runtime.resources import open_resources
+from orderflow_runtime.web import create_app
+from orderflow_schemas.topics import ACTION_REQUESTS
+
+from .config import ExecutorSettings
+from .intake import RequestIntake
+from .worker import Worker
+
+SERVICE = "action-executor"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build_app(settings: ExecutorSettings | None = None) -> FastAPI:
+    settings = settings or ExecutorSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_resources(settings, "executor", MIGRATIONS) as res, \
+                aiohttp.ClientSession() as session:
+            app.state.pool = res.pool
+            consumer = TopicConsumer(
+                bootstrap=settings.kafka_bootstrap, group_id=settings.consumer_group,
+                topics=[ACTION_REQUESTS], handler=RequestIntake(res.pool),
+                producer=res.producer, service=SERVICE, prefix=settings.topic_prefix,
+                session_timeout_ms=settings.kafka_session_timeout_ms)
+            worker = Worker(settings, res.pool, res.producer, session)
+            res.spawn(consumer.run(), "request-intake", stop=consumer.stop)
+            res.spawn(worker.run(), "effect-worker", stop=worker.stop)
+            res.spawn(outbox.relay_forever(res.pool, res.producer), "outbox-relay")
+            yield
+            await res.stop_workers()
+
+    return create_app(title="orderflow action-executor", api_keys=settings.api_keys,
+                      lifespan=lifespan)

@@ -1,0 +1,22 @@
+"""Action requests from the topic become tracking rows; a request seen before (same id) is
+ignored, which is what makes each effect happen once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+from orderflow_runtime.kafka import Record
+from orderflow_schemas import ActionRequest, decode
+
+
+class RequestIntake:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def __call__(self, records: Sequence[Record]) -> None:
+        requests = [decode(ActionRequest, r.value) for r in records]  # DecodeError: poison
+        await self.pool.executemany(
+            "INSERT INTO requests(request_id, external_order_id, payload) VALUES ($1, $2, $3) "
+            "ON CONFLICT (request_id) DO NOTHING",
+            [(r.id, r.external_order_id, r.to_dict()) for r in requests])

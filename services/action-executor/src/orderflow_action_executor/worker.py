@@ -1,0 +1,128 @@
+"""Performs due action requests: claim with a lease, attempt, record the outcome and its events
+in one transaction, publish them. Retries follow ``ORDERFLOW_RETRY_SCHEDULE`` with jitter; when
+it runs out the request is dead and dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import asyncpg
+from orderflow_runtime import outbox
+from orderflow_schemas import ActionOutcome, ActionRequest, ActionResult, DeadLetter, Message, Topic
+from orderflow_schemas.topics import ACTION_RESULTS, DLQ
+from prometheus_client import Counter
+
+from .config import ExecutorSettings
+from .effects.external import publish_external_action
+from .effects.http import call_url
+from .effects.outcome import Attempt
+from .egress import parse_allowed
+
+log = logging.getLogger(__name__)
+ATTEMPTS = Counter("orderflow_effect_attempts_total", "Effect attempts", ["type", "outcome"])
+_NS = uuid.UUID("0b7e9a52-52b5-4a4b-8d0e-7f5d55f0c6a1")
+LEASE_GRACE = 30.0
+
+
+class Worker:
+    def __init__(self, settings: ExecutorSettings, pool: asyncpg.Pool, producer: Any,
+                 session: aiohttp.ClientSession) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.producer = producer
+        self.session = session
+        self.allowed = parse_allowed(settings.allowed_hosts)
+        self.delays = settings.retry_delays
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._stopping = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            free = self.settings.concurrency - len(self._running)
+            claimed = await self._claim(free) if free > 0 else []
+            for row in claimed:
+                task = asyncio.create_task(self._perform(row))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+            if not claimed:
+                await asyncio.sleep(self.settings.poll_interval)
+        if self._running:
+            await asyncio.wait(self._running, timeout=LEASE_GRACE)
+
+    async def _claim(self, limit: int) -> list[asyncpg.Record]:
+        return await self.pool.fetch(
+            """
+            UPDATE requests SET attempts = attempts + 1, updated_at = now(),
+                lease_until = now() + make_interval(secs => (payload->'effect'->>'timeoutSeconds')::float
+                                                     + $2)
+            WHERE request_id IN (
+                SELECT request_id FROM requests
+                WHERE state = 'pending' AND next_attempt_at <= now()
+                  AND (lease_until IS NULL OR lease_until < now())
+                ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING request_id, payload, attempts
+            """, limit, LEASE_GRACE)
+
+    async def _perform(self, row: asyncpg.Record) -> None:
+        request = ActionRequest.model_validate(row["payload"])
+        number = row["attempts"]
+        started = time.monotonic()
+        async with self._slots:
+            if request.effect.type == "http":
+                attempt = await call_url(self.session, request, self.allowed)
+            elif request.effect.type == "external_action":
+                attempt = None  # done inside the transaction below, with its outbox row
+            else:
+                attempt = Attempt.permanent(
+                    f"effect type {request.effect.type!r} is not performed by this executor yet")
+        async with self.pool.acquire() as conn, conn.transaction():
+            if attempt is None:
+                attempt = await publish_external_action(conn, request)
+            seqs = await self._record(conn, request, number, attempt,
+                                      (time.monotonic() - started) * 1000)
+        ATTEMPTS.labels(request.effect.type, attempt.outcome.value).inc()
+        await outbox.relay(self.pool, self.producer, seqs)
+
+    async def _record(self, conn: asyncpg.Connection, request: ActionRequest, number: int,
+                      attempt: Attempt, duration_ms: float) -> list[int]:
+        outcome, state, wait = attempt.outcome, attempt.outcome.value, None
+        if attempt.retryable:
+            if number <= len(self.delays):
+                state = "pending"
+                base = self.delays[number - 1]
+                wait = base * (1 + random.random() * self.settings.retry_jitter)
+            else:
+                outcome, state = ActionOutcome.DEAD, "dead"
+        await conn.execute(
+            """
+            UPDATE requests SET state = $2, last_error = $3, lease_until = NULL, updated_at = now(),
+                next_attempt_at = now() + $4::interval
+            WHERE request_id = $1 AND attempts = $5
+            """, request.id, state, None if outcome is ActionOutcome.SUCCEEDED else attempt.detail,
+            timedelta(seconds=wait or 0), number)
+        detail = attempt.detail + (f"; retry in {wait:.1f}s" if wait is not None else "")
+        if outcome is ActionOutcome.DEAD and attempt.retryable:
+            detail += f"; gave up after {number} attempts"
+        result = ActionResult(
+            id=str(uuid.uuid5(_NS, f"{request.id}:{number}")), request_id=request.id,
+            external_order_id=request.external_order_id, trigger_id=request.trigger_id,
+            effect_type=request.effect.type, attempt=number, outcome=outcome, detail=detail,
+            http_status=attempt.http_status, duration_ms=round(duration_ms, 1))
+        messages: list[tuple[Topic, str | None, Message]] = [
+            (ACTION_RESULTS, request.external_order_id, result)]
+        if outcome is ActionOutcome.DEAD:
+            messages.append((DLQ, request.external_order_id, DeadLetter.of(
+                service="action-executor", reason=detail, value=request.to_wire(),
+                key=request.external_order_id.encode(), external_order_id=request.external_order_id)))
+        return await outbox.add(conn, messages)

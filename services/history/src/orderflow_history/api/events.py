@@ -1,0 +1,51 @@
+"""``/api/v1/events``: the event history, newest first (seed 004's Automation > Event history)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+
+from .deps import CanRead, Limit, Pool
+from .paging import decode_cursor, encode_cursor
+
+router = APIRouter(prefix="/api/v1/events", tags=["events"], dependencies=[CanRead])
+
+
+@router.get("")
+async def list_events(
+    pool: Pool,
+    limit: Limit = 100,
+    cursor: str | None = None,
+    name: str | None = None,
+    order: str | None = None,
+    customer: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, Any]:
+    """Order events filtered by name, order, customer and time range [since, until)."""
+    before = decode_cursor(cursor) if cursor else None
+    rows = await pool.fetch(
+        """
+        SELECT message_id, external_order_id, name, customer_id, occurred_at, payload
+        FROM timeline
+        WHERE kind = 'order_event'
+          AND ($1::text IS NULL OR name = $1)
+          AND ($2::text IS NULL OR external_order_id = $2)
+          AND ($3::text IS NULL OR customer_id = $3)
+          AND ($4::timestamptz IS NULL OR occurred_at >= $4)
+          AND ($5::timestamptz IS NULL OR occurred_at < $5)
+          AND ($6::timestamptz IS NULL OR (occurred_at, message_id) < ($6, $7))
+        ORDER BY occurred_at DESC, message_id DESC LIMIT $8
+        """,
+        name, order, customer, since, until, before[0] if before else None,
+        before[1] if before else "", limit + 1)
+    page = rows[:limit]
+    nxt = encode_cursor(page[-1]["occurred_at"], page[-1]["message_id"]) if len(rows) > limit else None
+    return {
+        "events": [{"id": r["message_id"], "name": r["name"], "externalOrderId": r["external_order_id"],
+                    "customerId": r["customer_id"], "occurredAt": r["occurred_at"].isoformat(),
+                    "data": r["payload"]} for r in page],
+        "nextCursor": nxt,
+    }

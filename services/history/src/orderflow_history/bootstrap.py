@@ -1,0 +1,41 @@
+"""Composition root of history: settings, clients and wiring."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from orderflow_runtime.consumer import TopicConsumer
+from orderflow_runtime.resources import open_resources
+from orderflow_runtime.web import create_app
+
+from .api import events, orders
+from .config import HistorySettings
+from .projector import PROJECTED, Projector
+
+SERVICE = "history"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build_app(settings: HistorySettings | None = None) -> FastAPI:
+    settings = settings or HistorySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_resources(settings, SERVICE, MIGRATIONS) as res:
+            app.state.pool = res.pool
+            consumer = TopicConsumer(
+                bootstrap=settings.kafka_bootstrap, group_id=settings.consumer_group,
+                topics=PROJECTED, handler=Projector(res.pool, settings.topic_prefix),
+                producer=res.producer, service=SERVICE, prefix=settings.topic_prefix,
+                session_timeout_ms=settings.kafka_session_timeout_ms, batch_size=2000)
+            app.state.consumer = consumer
+            res.spawn(consumer.run(), "projection", stop=consumer.stop)
+            yield
+
+    app = create_app(title="orderflow history", api_keys=settings.api_keys, lifespan=lifespan)
+    app.include_router(orders.router)
+    app.include_router(events.router)
+    return app

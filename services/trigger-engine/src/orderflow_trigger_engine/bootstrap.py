@@ -1,0 +1,44 @@
+"""Composition root of the trigger-engine: settings, clients and wiring."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from orderflow_runtime.consumer import SafeHandler
+from orderflow_runtime.resources import open_resources
+from orderflow_runtime.web import create_app
+
+from .api import triggers
+from .config import TriggerEngineSettings
+from .dispatch import Dispatcher
+from .store import TriggerStore
+from .stream import build_faust
+
+SERVICE = "trigger-engine"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build_app(settings: TriggerEngineSettings | None = None) -> FastAPI:
+    settings = settings or TriggerEngineSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_resources(settings, "triggers", MIGRATIONS) as res:
+            app.state.store = TriggerStore(res.pool)
+            safe = SafeHandler(Dispatcher(res.pool, res.producer, settings.topic_prefix),
+                               res.producer, SERVICE, settings.consumer_group)
+            faust_app = build_faust(settings, safe)
+            await faust_app.start()
+            try:
+                yield
+            finally:
+                safe.stopping.set()
+                await faust_app.stop()
+
+    app = create_app(title="orderflow trigger-engine", api_keys=settings.api_keys,
+                     lifespan=lifespan)
+    app.include_router(triggers.router)
+    return app
