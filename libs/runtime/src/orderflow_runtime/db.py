@@ -28,7 +28,8 @@ async def create_pool(dsn: str, schema: str, max_size: int = 10) -> asyncpg.Pool
     """A pool whose connections find this service's tables first."""
     pool = await asyncpg.create_pool(
         dsn, min_size=1, max_size=max_size, init=_init_connection,
-        server_settings={"search_path": f"{schema},public", "application_name": f"orderflow-{schema}"},
+        server_settings={"search_path": f"{schema},public",
+                         "application_name": f"orderflow-{schema}"},
     )
     assert pool is not None
     return pool

@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 """
 
 
-async def add(conn: asyncpg.Connection, items: Sequence[tuple[Topic, str | None, Message]]) -> list[int]:
+async def add(conn: asyncpg.Connection,
+              items: Sequence[tuple[Topic, str | None, Message]]) -> list[int]:
     """Queue messages inside the caller's transaction; returns their sequence numbers."""
     if not items:
         return []

@@ -29,6 +29,12 @@ class Resources:
     producer: EventProducer
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     stops: list[Callable[[], None]] = field(default_factory=list)
+    checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
+
+    def problems(self) -> list[str]:
+        """What is wrong now: a worker that stopped, or a check that fails."""
+        dead = [f"worker {t.get_name()} stopped" for t in self.tasks if t.done()]
+        return dead + [f"{name} failing" for name, ok in self.checks.items() if not ok()]
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str,
               stop: Callable[[], None] | None = None) -> asyncio.Task[Any]:

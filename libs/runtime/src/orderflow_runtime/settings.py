@@ -21,7 +21,8 @@ class CommonSettings(BaseSettings):
     db_pool_size: int = Field(10, ge=1, description="Largest PostgreSQL pool size")
     api_keys: str = Field(
         "",
-        description="Comma-separated API keys; 'key' has every scope, 'key:scope1+scope2' only those",
+        description="Comma-separated API keys; 'key' has every scope, 'key:scope1+scope2' "
+        "only those",
     )
     http_host: str = Field("127.0.0.1", description="Address the HTTP server binds")
     http_port: int = Field(8000, description="Port of the HTTP server")

@@ -66,16 +66,22 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def create_app(*, title: str, api_keys: str, lifespan: Any = None, version: str = "0.1.0",
-               health: Callable[[], Any] | None = None) -> FastAPI:
+def create_app(*, title: str, api_keys: str, lifespan: Any = None,
+               version: str = "0.1.0") -> FastAPI:
+    """A service's app. Its lifespan sets ``app.state.resources`` (``Resources``), whose
+    problems make ``/healthz`` answer 503."""
     app = FastAPI(title=title, version=version, lifespan=lifespan)
     app.state.api_keys = parse_api_keys(api_keys)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.mount("/metrics", make_asgi_app())
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and readiness")
-    async def healthz() -> dict[str, Any]:
-        detail = await health() if health else {}
-        return {"status": "ok", **detail}
+    async def healthz() -> JSONResponse:
+        resources = getattr(app.state, "resources", None)
+        if resources is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        problems = resources.problems()
+        return JSONResponse({"status": "failing" if problems else "ok", "problems": problems},
+                            status_code=503 if problems else 200)
 
     return app

@@ -57,4 +57,5 @@ def decode(model: type[T], raw: bytes | None) -> T:
 
 
 def describe(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors())
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}"
+                     for e in exc.errors())

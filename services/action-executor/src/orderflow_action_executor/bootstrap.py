@@ -29,6 +29,7 @@ def build_app(settings: ExecutorSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, "executor", MIGRATIONS) as res, \
                 aiohttp.ClientSession() as session:
+            app.state.resources = res
             app.state.pool = res.pool
             consumer = TopicConsumer(
                 bootstrap=settings.kafka_bootstrap, group_id=settings.consumer_group,

@@ -64,8 +64,8 @@ class Worker:
         return await self.pool.fetch(
             """
             UPDATE requests SET attempts = attempts + 1, updated_at = now(),
-                lease_until = now() + make_interval(secs => (payload->'effect'->>'timeoutSeconds')::float
-                                                     + $2)
+                lease_until = now() + make_interval(
+                    secs => (payload->'effect'->>'timeoutSeconds')::float + $2)
             WHERE request_id IN (
                 SELECT request_id FROM requests
                 WHERE state = 'pending' AND next_attempt_at <= now()
@@ -124,5 +124,6 @@ class Worker:
         if outcome is ActionOutcome.DEAD:
             messages.append((DLQ, request.external_order_id, DeadLetter.of(
                 service="action-executor", reason=detail, value=request.to_wire(),
-                key=request.external_order_id.encode(), external_order_id=request.external_order_id)))
+                key=request.external_order_id.encode(),
+                external_order_id=request.external_order_id)))
         return await outbox.add(conn, messages)

@@ -25,6 +25,7 @@ def build_app(settings: HistorySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, SERVICE, MIGRATIONS) as res:
+            app.state.resources = res
             app.state.pool = res.pool
             consumer = TopicConsumer(
                 bootstrap=settings.kafka_bootstrap, group_id=settings.consumer_group,

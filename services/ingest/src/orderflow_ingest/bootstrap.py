@@ -27,6 +27,7 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, SERVICE, MIGRATIONS) as res:
+            app.state.resources = res
             app.state.pool, app.state.producer = res.pool, res.producer
             consumer = TopicConsumer(
                 bootstrap=settings.kafka_bootstrap, group_id=settings.consumer_group,

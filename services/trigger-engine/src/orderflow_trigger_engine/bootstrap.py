@@ -27,10 +27,13 @@ def build_app(settings: TriggerEngineSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, "triggers", MIGRATIONS) as res:
+            app.state.resources = res
             app.state.store = TriggerStore(res.pool)
             safe = SafeHandler(Dispatcher(res.pool, res.producer, settings.topic_prefix),
                                res.producer, SERVICE, settings.consumer_group)
             faust_app = build_faust(settings, safe)
+            # Faust logs a crashed fetcher and carries on serving nothing: report it.
+            res.checks["faust"] = lambda: not (faust_app.crashed or faust_app._fetcher.crashed)
             await faust_app.start()
             try:
                 yield

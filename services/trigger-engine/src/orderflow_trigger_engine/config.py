@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from orderflow_runtime.settings import CommonSettings
+from pydantic import Field
 
 
 class TriggerEngineSettings(CommonSettings):

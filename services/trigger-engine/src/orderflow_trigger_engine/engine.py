@@ -57,7 +57,8 @@ class EventView:
         return {"order": self.order, "event": self.details, "customer": {"id": self.customer_id}}
 
 
-def evaluate(trigger: TriggerDefinition, event: EventView) -> tuple[TriggerFiring, list[ActionRequest]]:
+def evaluate(trigger: TriggerDefinition,
+             event: EventView) -> tuple[TriggerFiring, list[ActionRequest]]:
     verdicts = check_all(trigger.conditions, event.context)
     fired = all(v.holds for v in verdicts)
     firing_id = str(uuid.uuid5(_NS, f"{trigger.id}:{event.id}"))
@@ -75,6 +76,7 @@ def evaluate(trigger: TriggerDefinition, event: EventView) -> tuple[TriggerFirin
             id=request_id, external_order_id=event.external_order_id, trigger_id=trigger.id,
             trigger_name=trigger.name, firing_id=firing_id, event_id=event.id, step=0,
             effect_index=index, effect=effect, order=event.order, customer_id=event.customer_id)
-        for index, (request_id, effect) in enumerate(zip(request_ids, trigger.effects, strict=False))
+        for index, (request_id, effect)
+        in enumerate(zip(request_ids, trigger.effects, strict=False))
     ]
     return firing, requests

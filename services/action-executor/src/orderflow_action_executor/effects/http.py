@@ -5,8 +5,6 @@ address or a bad template is not."""
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 import orjson
 from orderflow_schemas import ActionRequest, HttpEffect
@@ -47,5 +45,5 @@ async def call_url(session: aiohttp.ClientSession, request: ActionRequest,
             return Attempt.transient(
                 f"{effect.method} {url} answered {resp.status}, expected "
                 f"{', '.join(map(str, effect.expected_status))}", resp.status)
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         return Attempt.transient(f"{effect.method} {url} failed: {type(exc).__name__}: {exc}")

@@ -20,7 +20,7 @@ def _store(request: Request) -> TriggerStore:
 
 
 Store = Annotated[TriggerStore, Depends(_store)]
-NOT_FOUND = {404: {"description": "trigger not found"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "trigger not found"}}
 
 
 def _supported(spec: TriggerSpec) -> TriggerSpec:
