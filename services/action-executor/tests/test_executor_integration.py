@@ -1,0 +1,147 @@
+"""The action-executor against a real broker, a real PostgreSQL and a real local HTTP server:
+a request is performed once even when it arrives twice; a failing one is retried on schedule,
+then dead-lettered; a refused address is not called at all."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from orderflow_action_executor.bootstrap import build_app
+from orderflow_action_executor.config import ExecutorSettings
+from orderflow_runtime.kafka import EventProducer
+from orderflow_schemas import (
+    ActionRequest,
+    ActionResult,
+    DeadLetter,
+    HttpEffect,
+    Topic,
+    decode,
+)
+from orderflow_schemas.topics import ACTION_REQUESTS, ACTION_RESULTS, DLQ
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+class Hook:
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.calls: list[web.Request] = []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.calls.append(request)
+        status = self.statuses[min(len(self.calls), len(self.statuses)) - 1]
+        return web.Response(status=status)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def hook_server() -> AsyncIterator[tuple[dict[str, Hook], int]]:
+    hooks: dict[str, Hook] = {}
+
+    async def route(request: web.Request) -> web.Response:
+        return await hooks[request.match_info["name"]].handle(request)
+
+    app = web.Application()
+    app.router.add_post("/{name}", route)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield hooks, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    await runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+def prefix() -> str:
+    return f"exec{uuid.uuid4().hex[:8]}."
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def executor(kafka_bootstrap: str, database_url: str,
+                   prefix: str) -> AsyncIterator[EventProducer]:
+    settings = ExecutorSettings(
+        kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=prefix,
+        allowed_hosts="127.0.0.1", retry_schedule="0.2,0.2", retry_jitter=0, poll_interval=0.05)
+    app = build_app(settings)
+    async with app.router.lifespan_context(app):
+        producer = EventProducer(kafka_bootstrap, prefix)
+        yield producer
+        await producer.close()
+
+
+def request_to(url: str, order_id: str = "o-1") -> ActionRequest:
+    return ActionRequest(external_order_id=order_id, trigger_id="t-1", trigger_name="hook",
+                         firing_id="f-1", event_id=str(uuid.uuid4()),
+                         effect=HttpEffect(url=url, expected_status=[200]))
+
+
+async def read_all(bootstrap: str, topic: Topic, prefix: str, until: Any,
+                   keep: Any = lambda v: True, timeout: float = 30) -> list[bytes]:
+    """Values of ``topic`` from the start that ``keep`` accepts, until ``until`` holds; the
+    partitions are assigned, not subscribed, so no group join is waited for."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused",
+                         "enable.auto.commit": False})
+    consumer.assign([TopicPartition(topic.qualified(prefix), p, OFFSET_BEGINNING)
+                     for p in range(topic.partitions)])
+    values: list[bytes] = []
+    deadline = asyncio.get_running_loop().time() + timeout
+    try:
+        while not until(values):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out on {topic}; got {values}")
+            for m in await asyncio.to_thread(consumer.consume, 100, 0.2):
+                if not m.error() and keep(m.value()):
+                    values.append(m.value())
+    finally:
+        consumer.close()
+    return values
+
+
+async def test_a_request_sent_twice_is_performed_once(
+        executor: EventProducer, hook_server: Any, kafka_bootstrap: str, prefix: str) -> None:
+    hooks, port = hook_server
+    hooks["ok"] = Hook([200])
+    request = request_to(f"http://127.0.0.1:{port}/ok")
+    await executor.send(ACTION_REQUESTS, request.external_order_id, request)
+    await executor.send(ACTION_REQUESTS, request.external_order_id, request)
+    results = await read_all(kafka_bootstrap, ACTION_RESULTS, prefix, lambda v: len(v) >= 1,
+                             keep=lambda v: request.id.encode() in v)
+    await asyncio.sleep(1.5)  # room for a wrong second attempt
+    assert len(hooks["ok"].calls) == 1
+    assert hooks["ok"].calls[0].headers["Idempotency-Key"] == request.id
+    result = decode(ActionResult, results[0])
+    assert (result.request_id, result.outcome, result.http_status) == (request.id, "succeeded", 200)
+
+
+async def test_unexpected_status_is_retried_then_dead_lettered(
+        executor: EventProducer, hook_server: Any, kafka_bootstrap: str, prefix: str) -> None:
+    hooks, port = hook_server
+    hooks["down"] = Hook([503])
+    request = request_to(f"http://127.0.0.1:{port}/down")
+    await executor.send(ACTION_REQUESTS, request.external_order_id, request)
+    raw = await read_all(kafka_bootstrap, ACTION_RESULTS, prefix, lambda v: len(v) >= 3,
+                         keep=lambda v: request.id.encode() in v)
+    results = [decode(ActionResult, r) for r in raw]
+    assert [(r.attempt, r.outcome) for r in results] == [(1, "failed"), (2, "failed"), (3, "dead")]
+    assert "answered 503, expected 200" in results[0].detail
+    assert len(hooks["down"].calls) == 3
+    letters = await read_all(kafka_bootstrap, DLQ, prefix, lambda v: len(v) >= 1)
+    letter = decode(DeadLetter, letters[0])
+    assert decode(ActionRequest, letter.original_value).id == request.id
+    assert "gave up after 3 attempts" in letter.reason
+
+
+async def test_a_private_address_not_allowed_is_refused_without_a_call(
+        executor: EventProducer, kafka_bootstrap: str, prefix: str) -> None:
+    request = request_to("http://10.1.2.3:9/never")
+    await executor.send(ACTION_REQUESTS, request.external_order_id, request)
+    raw = await read_all(kafka_bootstrap, ACTION_RESULTS, prefix, lambda v: len(v) >= 1,
+                         keep=lambda v: request.id.encode() in v)
+    result = decode(ActionResult, raw[0])
+    assert result.outcome == "dead" and "internal address" in result.detail
