@@ -34,7 +34,7 @@ async def test_a_delivered_order_fires_the_hook_once_and_shows_in_the_timeline(
     order_id = f"e2e-{uuid.uuid4().hex[:8]}"
     try:
         async with httpx.AsyncClient(headers=headers, timeout=10) as http:
-            answer = await http.post(f"{platform.url('trigger-engine')}/api/v1/triggers", json={
+            answer = await http.post(f"{platform.urls['trigger-engine']}/api/v1/triggers", json={
                 "name": "delivered hook", "enabled": True, "event": "orderDELIVERED",
                 "conditions": [{"field": "order.totalCost", "op": "gt", "value": 500}],
                 "delay": "PT0S", "schedule": {"mode": "continuous"},
@@ -44,7 +44,7 @@ async def test_a_delivered_order_fires_the_hook_once_and_shows_in_the_timeline(
             assert answer.status_code == 201, answer.text
             trigger_id = answer.json()["id"]
 
-            answer = await http.post(f"{platform.url('ingest')}/api/v1/orders", json={"orders": [{
+            answer = await http.post(f"{platform.urls['ingest']}/api/v1/orders", json={"orders": [{
                 "externalOrderId": order_id, "externalCustomerId": "c-42", "totalCost": 1000,
                 "status": "DELIVERED", "date": "2024-05-01T10:00:00+02:00",
                 "email": "ann@example.com", "shipping": 10, "items": [{
@@ -59,7 +59,7 @@ async def test_a_delivered_order_fires_the_hook_once_and_shows_in_the_timeline(
             assert calls[0].method == "POST"
 
             async def timeline() -> dict[str, Any]:
-                r = await http.get(f"{platform.url('history')}/api/v1/orders/{order_id}/timeline")
+                r = await http.get(f"{platform.urls['history']}/api/v1/orders/{order_id}/timeline")
                 return r.json() if r.status_code == 200 else {"entries": []}
 
             kinds = {"order_event", "trigger_firing", "effect_succeeded"}
