@@ -30,6 +30,7 @@ class Resources:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     stops: list[Callable[[], None]] = field(default_factory=list)
     checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
+    _stoppable: set[str] = field(default_factory=set)
 
     def problems(self) -> list[str]:
         """What is wrong now: a worker that stopped, or a check that fails."""
@@ -45,13 +46,17 @@ class Resources:
         self.tasks.append(task)
         if stop is not None:
             self.stops.append(stop)
+            self._stoppable.add(name)
         return task
 
     async def stop_workers(self, grace: float = 10.0) -> None:
+        """Ask the workers that can finish cleanly to do so (within ``grace``), then cancel the
+        rest: a relay or poller holds nothing that a cancel would lose."""
         for stop in self.stops:
             stop()
-        if self.tasks:
-            await asyncio.wait(self.tasks, timeout=grace)
+        stoppable = [t for t in self.tasks if t.get_name() in self._stoppable]
+        if stoppable:
+            await asyncio.wait(stoppable, timeout=grace)
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from orderflow_runtime import outbox
 from orderflow_runtime.consumer import TopicConsumer
+from orderflow_runtime.ratelimit import RateLimiter
 from orderflow_runtime.resources import open_resources
 from orderflow_runtime.web import create_app
 from orderflow_schemas.topics import ORDERS_INBOUND
@@ -40,5 +41,6 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
             yield
 
     app = create_app(title="orderflow ingest", api_keys=settings.api_keys, lifespan=lifespan)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.include_router(orders.router)
     return app

@@ -6,15 +6,15 @@ from typing import Any
 
 from orderflow_schemas import ORDER_UPDATED, OrderDocument, OrderEvent, OrderStatus, event_name
 
-from .contacts import customer_key
 from .versions import changes, version_tag
 
 
 def event_for(
-    previous: dict[str, Any] | None, order: OrderDocument, event_id: str
+    previous: dict[str, Any] | None, order: OrderDocument, event_id: str,
+    customer_id: str | None = None,
 ) -> OrderEvent | None:
     """``order<STATUS>`` for a new order or a status change, ``orderUPDATED`` for another change,
-    None for an identical resend."""
+    None for an identical resend. ``customer_id`` is orderflow's customer (``contacts.py``)."""
     document = order.model_dump(mode="json", exclude_unset=True)
     if previous is not None and previous == document:
         return None
@@ -25,7 +25,7 @@ def event_for(
         id=event_id,
         name=event_name(order.status) if status_changed else ORDER_UPDATED,
         external_order_id=order.externalOrderId,
-        customer_id=customer_key(order),
+        customer_id=customer_id,
         status=order.status,
         previous_status=previous_status,
         changes=diff,

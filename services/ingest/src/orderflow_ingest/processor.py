@@ -1,9 +1,10 @@
 """The order processor: the one stage that sees each order's versions in order (the inbound
 topic is keyed by externalOrderId) and turns them into events.
 
-Per batch, in one transaction: the new order states, the events (outbox) and the next offset of
-each partition. Records below a stored offset were processed already and are skipped, so a
-redelivery after a crash changes nothing; the outbox publishes what a crash left behind."""
+Per batch, in one transaction: the customers matched (``customers.py``), the new order states,
+the events (outbox) and the next offset of each partition. Records below a stored offset were
+processed already and are skipped, so a redelivery after a crash changes nothing; the outbox
+publishes what a crash left behind."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from typing import Any
 import asyncpg
 from orderflow_runtime import outbox
 from orderflow_runtime.kafka import EventProducer, Record
-from orderflow_schemas import OrderDocument, OrderEvent, decode
+from orderflow_schemas import OrderEvent, decode
 from orderflow_schemas.topics import ORDER_EVENTS
 
+from .customers import link_customers
+from .documents import IngestOrder
 from .events import event_for
 
 EVENT_ID_HEADER = "orderflow-event-id"
@@ -36,25 +39,27 @@ class OrderProcessor:
         self.producer = producer
 
     async def __call__(self, records: Sequence[Record]) -> None:
-        orders = [(r, decode(OrderDocument, r.value)) for r in records]  # DecodeError: poison
-        async with self.pool.acquire() as conn:
-            async with conn.transaction():
-                fresh = await self._unprocessed(conn, orders)
-                states = await self._current(conn, {o.externalOrderId for _, o in fresh})
-                events: list[OrderEvent] = []
-                for record, order in fresh:
-                    event = event_for(states.get(order.externalOrderId), order, event_id_of(record))
-                    if event is not None:
-                        states[order.externalOrderId] = event.order
-                        events.append(event)
-                await self._save(conn, events)
-                seqs = await outbox.add(
-                    conn, [(ORDER_EVENTS, e.external_order_id, e) for e in events])
-                await self._advance(conn, records)
+        orders = [(r, decode(IngestOrder, r.value)) for r in records]  # DecodeError: poison
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await self._unprocessed(conn, orders)
+            states = await self._current(conn, {o.externalOrderId for _, o in fresh})
+            customers = await link_customers(conn, [o for _, o in fresh])
+            events: list[OrderEvent] = []
+            for (record, order), customer_id in zip(fresh, customers, strict=True):
+                event = event_for(states.get(order.externalOrderId), order,
+                                  event_id_of(record), customer_id)
+                if event is not None:
+                    states[order.externalOrderId] = event.order
+                    events.append(event)
+            await self._save(conn, events)
+            seqs = await outbox.add(
+                conn, [(ORDER_EVENTS, e.external_order_id, e) for e in events])
+            await self._advance(conn, records)
         await outbox.relay(self.pool, self.producer, seqs)
 
-    async def _unprocessed(self, conn: asyncpg.Connection,
-                           orders: list[tuple[Record, OrderDocument]]) -> list[tuple[Record, OrderDocument]]:
+    async def _unprocessed(
+        self, conn: asyncpg.Connection, orders: list[tuple[Record, IngestOrder]]
+    ) -> list[tuple[Record, IngestOrder]]:
         rows = await conn.fetch(
             "SELECT topic, partition, next_offset FROM consumer_offsets "
             "WHERE topic = ANY($1::text[]) FOR UPDATE",
@@ -64,7 +69,8 @@ class OrderProcessor:
 
     async def _current(self, conn: asyncpg.Connection, ids: set[str]) -> dict[str, Any]:
         rows = await conn.fetch(
-            "SELECT external_order_id, document FROM orders WHERE external_order_id = ANY($1::text[])",
+            "SELECT external_order_id, document FROM orders "
+            "WHERE external_order_id = ANY($1::text[])",
             list(ids))
         return {r["external_order_id"]: r["document"] for r in rows}
 

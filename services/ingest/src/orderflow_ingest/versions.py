@@ -15,8 +15,8 @@ def canonical(document: dict[str, Any]) -> bytes:
 
 
 def version_tag(document: dict[str, Any]) -> str:
-    """A tag that changes with every change of content (like seed 002's ``IXUA3ril8XnZJKUMSfP7dg==``);
-    an identical resend has the same tag."""
+    """A tag that changes with every change of content (like seed 002's
+    ``IXUA3ril8XnZJKUMSfP7dg==``); an identical resend has the same tag."""
     return base64.b64encode(hashlib.blake2b(canonical(document), digest_size=16).digest()).decode()
 
 

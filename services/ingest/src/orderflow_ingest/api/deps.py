@@ -7,7 +7,7 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 from orderflow_runtime.kafka import EventProducer
-from orderflow_runtime.web import require_scope
+from orderflow_runtime.ratelimit import limited_scope
 
 
 def _pool(request: Request) -> asyncpg.Pool:
@@ -20,5 +20,6 @@ def _producer(request: Request) -> EventProducer:
 
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 Producer = Annotated[EventProducer, Depends(_producer)]
-CanWrite = Depends(require_scope("orders.write"))
-CanRead = Depends(require_scope("orders.read"))
+# Every route needs a key with the scope (401/403) within its rate limit (429).
+CanWrite = Depends(limited_scope("orders.write"))
+CanRead = Depends(limited_scope("orders.read"))
