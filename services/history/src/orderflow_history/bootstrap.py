@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 from orderflow_runtime.consumer import TopicConsumer
 from orderflow_runtime.resources import open_resources
 from orderflow_runtime.web import create_app
 
-from .api import events, orders
+from .api import customers, events, orders, segments
 from .config import HistorySettings
+from .paths import MIGRATIONS, SERVICE
 from .projector import PROJECTED, Projector
 
-SERVICE = "history"
-MIGRATIONS = Path(__file__).parent / "migrations"
+__all__ = ["MIGRATIONS", "SERVICE", "build_app"]
 
 
 def build_app(settings: HistorySettings | None = None) -> FastAPI:
@@ -39,4 +38,6 @@ def build_app(settings: HistorySettings | None = None) -> FastAPI:
     app = create_app(title="orderflow history", api_keys=settings.api_keys, lifespan=lifespan)
     app.include_router(orders.router)
     app.include_router(events.router)
+    app.include_router(customers.router)
+    app.include_router(segments.router)
     return app

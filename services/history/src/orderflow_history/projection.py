@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from orderflow_schemas import (
     ActionRequest,
     ActionResult,
@@ -30,14 +31,20 @@ class TimelineRow:
     related_id: str | None
     occurred_at: datetime
     source: str
-    payload: dict[str, Any]
+    payload_json: str  # JSON text: PostgreSQL casts it to jsonb, no dict is built on the way
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return orjson.loads(self.payload_json)  # type: ignore[no-any-return]
 
     def as_tuple(self) -> tuple[Any, ...]:
         return (self.message_id, self.external_order_id, self.kind, self.name, self.customer_id,
-                self.related_id, self.occurred_at, self.source, self.payload)
+                self.related_id, self.occurred_at, self.source, self.payload_json)
 
 
-_DROP = {"id", "type", "version", "occurredAt", "externalOrderId"}
+# Kept in columns of their own; an order event's full document lives in the orders read model.
+_DROP = {"id", "type", "version", "occurred_at", "external_order_id"}
+_DROP_EVENT = _DROP | {"order"}
 
 
 def _kind_and_name(m: Message) -> tuple[str, str, str | None]:
@@ -63,16 +70,74 @@ def _kind_and_name(m: Message) -> tuple[str, str, str | None]:
     raise TypeError(f"no timeline mapping for {type(m).__name__}")
 
 
+@dataclass(frozen=True)
+class OrderRow:
+    """An order as last processed, with the facts RFM needs pulled out of its document."""
+
+    external_order_id: str
+    document: dict[str, Any]
+    status: str
+    version_tag: str
+    customer_id: str | None
+    customer_key: str | None
+    total_cost: float | None
+    ordered_at: datetime
+    updated_at: datetime
+    source_partition: int
+    source_offset: int
+
+
+def customer_key(event: OrderEvent) -> str | None:
+    """Who the order belongs to: orderflow's customer id when ingest matched one, else the
+    contact ids of the document in seed 004's order (externalCustomerId, e-mail, phone)."""
+    doc = event.order
+    for candidate in (event.customer_id, doc.get("externalCustomerId"), doc.get("email"),
+                      doc.get("phone")):
+        if candidate:
+            return str(candidate)
+    return None
+
+
+def order_row(event: OrderEvent, partition: int, offset: int) -> OrderRow:
+    doc = event.order
+    cost = doc.get("totalCost")
+    try:
+        ordered_at = datetime.fromisoformat(doc["date"]) if doc.get("date") else event.occurred_at
+    except (TypeError, ValueError):
+        ordered_at = event.occurred_at
+    if ordered_at.tzinfo is None:
+        ordered_at = ordered_at.replace(tzinfo=UTC)
+    return OrderRow(
+        external_order_id=event.external_order_id, document=doc, status=event.status.value,
+        version_tag=event.version_tag, customer_id=event.customer_id,
+        customer_key=customer_key(event),
+        total_cost=float(cost) if isinstance(cost, int | float) else None,
+        ordered_at=ordered_at, updated_at=event.occurred_at, source_partition=partition,
+        source_offset=offset,
+    )
+
+
+def latest_per_order(rows: list[OrderRow]) -> list[OrderRow]:
+    """One row per order, the furthest in its partition: a batch may hold several events of one
+    order, and one upsert statement may touch a row only once."""
+    latest: dict[str, OrderRow] = {}
+    for row in rows:
+        seen = latest.get(row.external_order_id)
+        if seen is None or (seen.source_partition, seen.source_offset) < (
+                row.source_partition, row.source_offset):
+            latest[row.external_order_id] = row
+    return list(latest.values())
+
+
 def timeline_row(message: Message, source: str) -> TimelineRow | None:
     order_id = getattr(message, "external_order_id", None)
     if not order_id:
         return None  # e.g. a dead letter that names no order: kept in the DLQ topic only
     kind, name, related = _kind_and_name(message)
-    payload = {k: v for k, v in message.to_dict().items() if k not in _DROP}
-    if isinstance(message, OrderEvent):
-        payload.pop("order", None)  # the full document lives in the orders read model
+    drop = _DROP_EVENT if isinstance(message, OrderEvent) else _DROP
+    payload = message.model_dump_json(by_alias=True, exclude=drop)
     return TimelineRow(
         message_id=message.id, external_order_id=order_id, kind=kind, name=name,
         customer_id=getattr(message, "customer_id", None), related_id=related,
-        occurred_at=message.occurred_at, source=source, payload=payload,
+        occurred_at=message.occurred_at, source=source, payload_json=payload,
     )

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from .deps import CanRead, Limit, Pool
-from .paging import decode_cursor, encode_cursor
+from .paging import decode_cursor, next_cursor
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"], dependencies=[CanRead])
 
@@ -42,10 +42,11 @@ async def list_events(
         name, order, customer, since, until, before[0] if before else None,
         before[1] if before else "", limit + 1)
     page = rows[:limit]
-    nxt = encode_cursor(page[-1]["occurred_at"], page[-1]["message_id"]) if len(rows) > limit else None
+    nxt = next_cursor(rows, limit)
     return {
-        "events": [{"id": r["message_id"], "name": r["name"], "externalOrderId": r["external_order_id"],
-                    "customerId": r["customer_id"], "occurredAt": r["occurred_at"].isoformat(),
+        "events": [{"id": r["message_id"], "name": r["name"],
+                    "externalOrderId": r["external_order_id"], "customerId": r["customer_id"],
+                    "occurredAt": r["occurred_at"].isoformat(),
                     "data": r["payload"]} for r in page],
         "nextCursor": nxt,
     }

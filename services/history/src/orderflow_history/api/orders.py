@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 
 from .deps import CanRead, Limit, Pool
-from .paging import decode_cursor, encode_cursor
+from .paging import decode_cursor, next_cursor
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"], dependencies=[CanRead])
 
@@ -56,7 +56,7 @@ async def get_timeline(
     for e in entries:
         if e["kind"] == "comment" and e["relatedId"] in by_action:
             by_action[e["relatedId"]].setdefault("comments", []).append(e)
-    nxt = encode_cursor(page[-1]["occurred_at"], page[-1]["message_id"]) if len(rows) > limit else None
+    nxt = next_cursor(rows, limit)
     return {"externalOrderId": external_order_id, "entries": entries, "nextCursor": nxt}
 
 
