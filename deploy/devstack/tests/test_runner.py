@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -71,7 +72,7 @@ class Runner:
 
 
 def _children(pid: int) -> list[psutil.Process]:
-    return psutil.Process(pid).children(recursive=True)
+    return list(psutil.Process(pid).children(recursive=True))
 
 
 def _gone(processes: list[psutil.Process]) -> bool:
@@ -79,7 +80,7 @@ def _gone(processes: list[psutil.Process]) -> bool:
 
 
 @pytest.fixture
-def runner_env(tmp_path: Path, database_url: str) -> dict[str, str]:
+def runner_env(tmp_path: Path, database_url: str) -> Iterator[dict[str, str]]:
     """Its own broker port, service ports, run folder and database; a generated API key."""
     server = database.Server(database_url)
     name = f"orderflow_run_{secrets.token_hex(4)}"
