@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,18 +81,47 @@ class EventProducer:
                 loop.call_soon_threadsafe(_resolve, fut, KafkaException(err))
 
         payload = value if isinstance(value, bytes) else value.to_wire()
+        self._produce(topic.qualified(self.prefix), key, payload, headers, delivered)
+        return fut
+
+    def _produce(self, name: str, key: str | bytes | None, value: bytes,
+                 headers: dict[str, str | bytes] | None, on_delivery: Any) -> None:
         while True:
             try:
-                self._producer.produce(
-                    topic.qualified(self.prefix),
-                    key=key,
-                    value=payload,
-                    headers=list((headers or {}).items()),
-                    on_delivery=delivered,
-                )
-                return fut
+                self._producer.produce(name, key=key, value=value,
+                                       headers=list((headers or {}).items()),
+                                       on_delivery=on_delivery)
+                return
             except BufferError:
                 self._producer.poll(0.05)  # local queue full: let deliveries drain
+
+    async def send_many(
+        self, topic: Topic,
+        messages: Sequence[tuple[str | bytes | None, bytes, dict[str, str | bytes] | None]],
+    ) -> None:
+        """Produce ``(key, value, headers)`` messages; return when the broker acked them all,
+        raise ``KafkaException`` on the first failed delivery. One future for the batch: waking
+        the loop once per delivery costs more than producing for a batch of 1000 orders."""
+        if not messages:
+            return
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        lock = threading.Lock()
+        left = [len(messages)]
+
+        def delivered(err: KafkaError | None, _msg: Any) -> None:
+            with lock:
+                left[0] -= 1
+                last = left[0] == 0
+            if err is not None:
+                loop.call_soon_threadsafe(_resolve, done, KafkaException(err))
+            elif last:
+                loop.call_soon_threadsafe(_resolve, done, None)
+
+        name = topic.qualified(self.prefix)
+        for key, value, headers in messages:
+            self._produce(name, key, value, headers, delivered)
+        await done
 
     async def send(self, topic: Topic, key: str | bytes | None, value: WireModel | bytes,
                    headers: dict[str, str | bytes] | None = None) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from orderflow_runtime.bulk import send_many
 from orderflow_schemas import MAX_ORDERS_PER_REQUEST, OrderAction
 from orderflow_schemas.topics import ORDER_ACTIONS, ORDERS_INBOUND
 from pydantic import BaseModel, Field
@@ -63,7 +62,7 @@ async def post_orders(request: Request, pool: Pool, producer: Producer) -> Respo
             """,
             *_last_per_order(accepted),
         )
-        await send_many(producer, ORDERS_INBOUND, [
+        await producer.send_many(ORDERS_INBOUND, [
             (a.order.externalOrderId, raw_bytes(raw[a.index]), {EVENT_ID_HEADER: a.event_id})
             for a in accepted])
     # Serialised directly: validating the answer against OrdersAnswer again is the hot path's
