@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from contextlib import suppress
+from typing import Any
 
 from fastapi.testclient import TestClient
 from orderflow_history.bootstrap import build_app
@@ -16,7 +17,7 @@ from orderflow_runtime.consumer import TopicConsumer
 from orderflow_runtime.kafka import Record
 from orderflow_runtime.resources import open_resources
 from orderflow_schemas import DeadLetter, decode
-from orderflow_schemas.topics import DLQ, ORDER_EVENTS
+from orderflow_schemas.topics import DLQ, ORDER_ACTIONS, ORDER_EVENTS
 
 from .conftest import API_KEY, Produce, caught_up, dump_tables, eventually, read_records
 from .test_customers_api import produce_customers
@@ -109,3 +110,44 @@ def test_poison_message_goes_to_the_dlq_and_the_projection_goes_on(
         "/api/v1/orders/o9/timeline", params={"kind": "dead_letter"}).json())["entries"]) == 2
         and b)
     assert [e["data"]["service"] for e in timeline["entries"]] == ["history", "history"]
+
+
+def test_a_message_sent_twice_is_in_the_timeline_once(
+        client: TestClient, produce: Produce) -> None:
+    """The same message at two offsets (a producer that sent it again after a crash) takes the
+    projection's slow path once and is shown once, without its envelope."""
+    from orderflow_schemas import OrderAction
+
+    action = OrderAction(action="ConfirmOrder", external_order_id="o7", version_tag="v1")
+    produce(ORDER_ACTIONS, action)
+    produce(ORDER_ACTIONS, action, OrderAction(action="ShipOrder", external_order_id="o7",
+                                               version_tag="v1"))
+
+    def entries() -> list[dict[str, Any]] | None:
+        answer = client.get("/api/v1/orders/o7/timeline")
+        got = answer.json()["entries"] if answer.status_code == 200 else []
+        return got if {e["name"] for e in got} == {"ConfirmOrder", "ShipOrder"} else None
+
+    shown = eventually(entries)
+    assert [e["name"] for e in shown].count("ConfirmOrder") == 1
+    confirm = next(e for e in shown if e["name"] == "ConfirmOrder")
+    assert confirm["id"] == action.id and confirm["data"]["versionTag"] == "v1"
+    assert not {"id", "type", "version", "occurredAt", "externalOrderId"} & confirm["data"].keys()
+
+
+def test_a_poison_message_in_a_batch_of_many_partitions_spares_the_rest(
+        settings: HistorySettings, produce: Produce) -> None:
+    """Everything is waiting before the service starts, so it comes in one batch that the
+    projector splits over its lanes; the poison one is dead-lettered, every order projected."""
+    from .factories import order_event
+
+    ids = [f"lane-{n}" for n in range(40)]
+    for n, order_id in enumerate(ids):
+        produce(ORDER_EVENTS, order_event(order_id, "INITIALIZED", customer=f"c{n}"))
+        if n == 20:
+            produce(ORDER_EVENTS, b"{broken", key=order_id)
+    with TestClient(build_app(settings), headers={"Authorization": f"Bearer {API_KEY}"}) as c:
+        eventually(lambda: caught_up(settings, PROJECTED))
+        assert all(c.get(f"/api/v1/orders/{i}").status_code == 200 for i in ids)
+    dead = [decode(DeadLetter, r.value) for r in read_records(settings, (DLQ,))]
+    assert [d.original_value for d in dead] == [b"{broken"]

@@ -16,12 +16,19 @@ import orjson
 log = logging.getLogger(__name__)
 
 
+def _json(value: Any) -> bytes:
+    """``bytes`` are taken as JSON already made (a projection that has the message's text need
+    not build a dict to have it dumped again); anything else is dumped."""
+    return value if isinstance(value, bytes) else orjson.dumps(value)
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    for typename in ("json", "jsonb"):
-        await conn.set_type_codec(
-            typename, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(),
-            decoder=orjson.loads,
-        )
+    # Binary format, so that COPY (binary only in asyncpg) can write json columns too.
+    await conn.set_type_codec("json", schema="pg_catalog", format="binary", encoder=_json,
+                              decoder=orjson.loads)
+    await conn.set_type_codec("jsonb", schema="pg_catalog", format="binary",
+                              encoder=lambda v: b"\x01" + _json(v),  # jsonb's version byte
+                              decoder=lambda b: orjson.loads(b[1:]))
 
 
 async def create_pool(dsn: str, schema: str, max_size: int = 10) -> asyncpg.Pool:

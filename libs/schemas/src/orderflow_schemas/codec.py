@@ -36,7 +36,8 @@ def upcast(data: dict[str, Any], target_version: int) -> dict[str, Any]:
     return data
 
 
-def decode(model: type[T], raw: bytes | None) -> T:
+def parse(model: type[BaseModel], raw: bytes | None) -> dict[str, Any]:
+    """The JSON object of a message of ``model`` as it was sent: not upcast, not validated."""
     if raw is None:
         raise DecodeError("empty message (no value)")
     try:
@@ -48,12 +49,31 @@ def decode(model: type[T], raw: bytes | None) -> T:
     expected = getattr(model, "TYPE", None)
     if expected and data.get("type") not in (None, expected):
         raise DecodeError(f"expected type {expected!r}, got {data.get('type')!r}")
-    if expected:
-        data = upcast(data, model.VERSION)  # type: ignore[attr-defined]
+    return data
+
+
+def is_current(model: type[BaseModel], data: dict[str, Any]) -> bool:
+    """Whether ``data`` (from ``parse``) is at the model's version already, needing no upcast."""
+    target = getattr(model, "VERSION", None)
+    return target is None or int(data.get("version") or target) >= target
+
+
+def load(model: type[BaseModel], raw: bytes | None) -> dict[str, Any]:
+    """``parse``, then upcast to the model's version: not validated yet."""
+    data = parse(model, raw)
+    target = getattr(model, "VERSION", None)
+    return data if target is None else upcast(data, target)
+
+
+def validate(model: type[T], data: dict[str, Any]) -> T:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise DecodeError(describe(exc)) from exc
+
+
+def decode(model: type[T], raw: bytes | None) -> T:
+    return validate(model, load(model, raw))
 
 
 def describe(exc: ValidationError) -> str:

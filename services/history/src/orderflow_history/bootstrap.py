@@ -13,7 +13,7 @@ from orderflow_runtime.web import create_app
 from .api import customers, events, orders, segments
 from .config import HistorySettings
 from .paths import MIGRATIONS, SERVICE
-from .projector import PROJECTED, Projector
+from .projector import BATCH_SIZE, PROJECTED, Projector
 
 __all__ = ["MIGRATIONS", "SERVICE", "build_app"]
 
@@ -30,7 +30,7 @@ def build_app(settings: HistorySettings | None = None) -> FastAPI:
                 bootstrap=settings.kafka_bootstrap, group_id=settings.consumer_group,
                 topics=PROJECTED, handler=Projector(res.pool, settings.topic_prefix),
                 producer=res.producer, service=SERVICE, prefix=settings.topic_prefix,
-                session_timeout_ms=settings.kafka_session_timeout_ms, batch_size=2000)
+                session_timeout_ms=settings.kafka_session_timeout_ms, batch_size=BATCH_SIZE)
             app.state.consumer = consumer
             res.spawn(consumer.run(), "projection", stop=consumer.stop)
             yield

@@ -19,12 +19,12 @@ from confluent_kafka import Consumer, TopicPartition
 from orderflow_runtime.consumer import to_record
 from orderflow_runtime.db import create_pool, migrate
 from orderflow_runtime.kafka import Record
-from orderflow_schemas import DecodeError, Message
+from orderflow_schemas import DecodeError
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from .config import HistorySettings
 from .paths import MIGRATIONS, SERVICE
-from .projector import PROJECTED, Projector
+from .projector import BATCH_SIZE, PROJECTED, Projector, Read
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ async def reset_schema(settings: HistorySettings) -> None:
 
 
 async def rebuild(settings: HistorySettings, progress: bool = True,
-                  batch_size: int = 5000) -> RebuildReport:
+                  batch_size: int = BATCH_SIZE) -> RebuildReport:
     """Re-create the read models from the topics; returns how many records went in."""
     await reset_schema(settings)
     pool = await create_pool(settings.database_url, SERVICE, 2)
@@ -100,12 +100,11 @@ def _drop_finished(consumer: Consumer, ends: dict[tuple[str, int], tuple[int, in
             del ends[(tp.topic, tp.partition)]
 
 
-def _decodable(projector: Projector, records: list[Record],
-               report: RebuildReport) -> list[tuple[Record, Message]]:
+def _decodable(projector: Projector, records: list[Record], report: RebuildReport) -> list[Read]:
     out = []
     for record in records:
         try:
-            out.append((record, projector.decode(record)))
+            out.append(projector.read(record))
         except DecodeError as exc:
             report.skipped += 1
             log.warning("skipped undecodable record",

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
-from orderflow_runtime import outbox
+from orderflow_runtime import outbox, positions
 from orderflow_runtime.kafka import EventProducer, Record
 from orderflow_schemas import OrderEvent, decode
 from orderflow_schemas.topics import ORDER_EVENTS
@@ -41,7 +41,7 @@ class OrderProcessor:
     async def __call__(self, records: Sequence[Record]) -> None:
         orders = [(r, decode(IngestOrder, r.value)) for r in records]  # DecodeError: poison
         async with self.pool.acquire() as conn, conn.transaction():
-            fresh = await self._unprocessed(conn, orders)
+            fresh = await positions.unseen(conn, orders, lambda o: o[0])
             states = await self._current(conn, {o.externalOrderId for _, o in fresh})
             customers = await link_customers(conn, [o for _, o in fresh])
             events: list[OrderEvent] = []
@@ -54,18 +54,8 @@ class OrderProcessor:
             await self._save(conn, events)
             seqs = await outbox.add(
                 conn, [(ORDER_EVENTS, e.external_order_id, e) for e in events])
-            await self._advance(conn, records)
+            await positions.advance(conn, records)
         await outbox.relay(self.pool, self.producer, seqs)
-
-    async def _unprocessed(
-        self, conn: asyncpg.Connection, orders: list[tuple[Record, IngestOrder]]
-    ) -> list[tuple[Record, IngestOrder]]:
-        rows = await conn.fetch(
-            "SELECT topic, partition, next_offset FROM consumer_offsets "
-            "WHERE topic = ANY($1::text[]) FOR UPDATE",
-            list({r.topic for r, _ in orders}))
-        done = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
-        return [(r, o) for r, o in orders if r.offset >= done.get((r.topic, r.partition), 0)]
 
     async def _current(self, conn: asyncpg.Connection, ids: set[str]) -> dict[str, Any]:
         rows = await conn.fetch(
@@ -90,17 +80,4 @@ class OrderProcessor:
             """,
             [(e.external_order_id, e.order, e.status.value, e.version_tag, e.customer_id,
               e.customer_id is not None) for e in latest.values()],
-        )
-
-    async def _advance(self, conn: asyncpg.Connection, records: Sequence[Record]) -> None:
-        nxt: dict[tuple[str, int], int] = {}
-        for r in records:
-            nxt[(r.topic, r.partition)] = max(nxt.get((r.topic, r.partition), 0), r.offset + 1)
-        await conn.executemany(
-            """
-            INSERT INTO consumer_offsets(topic, partition, next_offset) VALUES ($1, $2, $3)
-            ON CONFLICT (topic, partition) DO UPDATE
-            SET next_offset = GREATEST(consumer_offsets.next_offset, excluded.next_offset)
-            """,
-            [(t, p, o) for (t, p), o in nxt.items()],
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from ..projection import shown
 from .deps import CanRead, Limit, Pool
 from .paging import decode_cursor, next_cursor
 
@@ -47,6 +48,6 @@ async def list_events(
         "events": [{"id": r["message_id"], "name": r["name"],
                     "externalOrderId": r["external_order_id"], "customerId": r["customer_id"],
                     "occurredAt": r["occurred_at"].isoformat(),
-                    "data": r["payload"]} for r in page],
+                    "data": shown(r["payload"])} for r in page],
         "nextCursor": nxt,
     }

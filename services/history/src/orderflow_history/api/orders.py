@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
 
+from ..projection import shown
 from .deps import CanRead, Limit, Pool
 from .paging import decode_cursor, next_cursor
 
@@ -63,4 +64,4 @@ async def get_timeline(
 def _entry(row: Any) -> dict[str, Any]:
     return {"id": row["message_id"], "kind": row["kind"], "name": row["name"],
             "relatedId": row["related_id"], "occurredAt": row["occurred_at"].isoformat(),
-            "data": row["payload"]}
+            "data": shown(row["payload"])}
