@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import orjson
+from orderflow_ingest.documents import IngestOrder
 from orderflow_ingest.events import event_for
-from orderflow_ingest.intake import validate_orders
+from orderflow_ingest.intake import validate_body, validate_orders
 from orderflow_ingest.versions import version_tag
 from orderflow_schemas import OrderDocument
 
@@ -53,3 +55,14 @@ def test_a_batch_is_validated_order_by_order() -> None:
     assert rejected[0].index == 1 and rejected[0].external_order_id == "bad"
     assert {"status", "totalCost", "date"} <= {e["field"] for e in rejected[0].errors}
     assert "warnings" in accepted[1].answer() and "warnings" not in accepted[0].answer()
+
+
+def test_the_version_tag_answered_is_the_one_the_processor_gives_the_event() -> None:
+    """The HTTP answer's versionTag (fast path: all valid; slow path: order by order) is what
+    the order processor computes from the bytes that go on to the inbound topic."""
+    (fast,), _ = validate_body(orjson.dumps({"orders": [BASE]}))
+    (slow,), _ = validate_orders([BASE, {"externalOrderId": "bad"}])
+    event = event_for(None, IngestOrder.model_validate_json(fast.document), "e1")
+    assert event is not None
+    assert fast.version_tag == slow.version_tag == event.version_tag
+    assert fast.document == slow.document

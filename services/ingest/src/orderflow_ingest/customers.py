@@ -7,7 +7,7 @@ partitions never create the same customer twice."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import asyncpg
 from orderflow_schemas import OrderDocument
@@ -28,13 +28,14 @@ async def link_customers(conn: asyncpg.Connection,
     rows = await conn.fetch(
         """
         SELECT customer_id, external_customer_id, emails, phones FROM customers
-        WHERE external_customer_id = ANY($1::text[]) OR emails && $2::text[]
-              OR phones && $3::text[]
+        WHERE customer_id IN (
+            SELECT customer_id FROM customers WHERE external_customer_id = ANY($1::text[])
+            UNION
+            SELECT customer_id FROM customer_contacts WHERE contact = ANY($2::text[]))
         ORDER BY created_at, customer_id
         """,
         list({c.external_id for c in wanted if c.external_id}),
-        list({c.email for c in wanted if c.email}),
-        list({c.phone for c in wanted if c.phone}),
+        list({key for c in wanted for key in _keys([c.email], [c.phone])}),
     )
     book = ContactBook(Customer(r["customer_id"], r["external_customer_id"], set(r["emails"]),
                                 set(r["phones"])) for r in rows)
@@ -51,4 +52,16 @@ async def link_customers(conn: asyncpg.Connection,
             [(c.id, c.external_id, sorted(c.emails), sorted(c.phones))
              for c in book.changed.values()],
         )
+        pairs = [(key, c.id) for c in book.changed.values() for key in _keys(c.emails, c.phones)]
+        await conn.execute(
+            """
+            INSERT INTO customer_contacts(contact, customer_id)
+            SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING
+            """,
+            [k for k, _ in pairs], [i for _, i in pairs])
     return ids
+
+
+def _keys(emails: Iterable[str | None], phones: Iterable[str | None]) -> list[str]:
+    """customer_contacts keys of normalised e-mails and phones."""
+    return [f"email:{e}" for e in emails if e] + [f"phone:{p}" for p in phones if p]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pycountry
-from orderflow_schemas import OrderDocument
-from pydantic import TypeAdapter, field_validator
+from orderflow_schemas import MAX_ORDERS_PER_REQUEST, OrderDocument
+from pydantic import BaseModel, Field, field_validator
 
 CURRENCIES: frozenset[str] = frozenset(c.alpha_3 for c in pycountry.currencies)
 
@@ -26,8 +26,11 @@ class IngestOrder(OrderDocument):
         return value
 
 
-# Validates a whole request's list in one call into pydantic-core (the HTTP hot path).
-ORDER_LIST = TypeAdapter(list[IngestOrder])
+class OrdersBody(BaseModel):
+    """``POST /api/v1/orders`` when every order in it is valid: parsed and validated from the
+    request's bytes in one call into pydantic-core (the HTTP hot path)."""
+
+    orders: list[IngestOrder] = Field(min_length=1, max_length=MAX_ORDERS_PER_REQUEST)
 
 
 def validate_order(item: Any) -> IngestOrder:

@@ -1,5 +1,8 @@
-"""Validating a batch of orders order by order: what is accepted goes on, what is rejected
-comes back with every field error. Pure: no I/O."""
+"""Validating a request's orders one by one: what is accepted goes on, what is rejected comes
+back with every field error. Pure: no I/O.
+
+An accepted order goes on as its document (``OrderDocument`` dumped with sorted keys), the same
+bytes its versionTag is the hash of: one dump serves both."""
 
 from __future__ import annotations
 
@@ -8,16 +11,23 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import orjson
 from orderflow_runtime.web import field_errors
+from orderflow_schemas import MAX_ORDERS_PER_REQUEST
 from pydantic import ValidationError
 
-from .documents import ORDER_LIST, IngestOrder, validate_order
-from .versions import version_tag
+from .documents import IngestOrder, OrdersBody, validate_order
+from .versions import canonical, tag_of
 
 NO_CONTACT_WARNING = (
     "order has no externalCustomerId, email or phone: it cannot be matched to a customer, no "
     "message is sent for it and its order actions answer 422"
 )
+
+
+class BadRequest(ValueError):
+    """The request as a whole is refused (400): not JSON, not ``{"orders": [...]}``, or not
+    1 to 1000 orders."""
 
 
 @dataclass
@@ -27,8 +37,12 @@ class Accepted:
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @cached_property
+    def document(self) -> bytes:
+        return canonical(self.order.model_dump(mode="json", exclude_unset=True))
+
+    @cached_property
     def version_tag(self) -> str:
-        return version_tag(self.order.model_dump(mode="json", exclude_unset=True))
+        return tag_of(self.document)
 
     def answer(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "externalOrderId": self.order.externalOrderId,
@@ -49,13 +63,28 @@ class Rejected:
                 "errors": self.errors}
 
 
-def validate_orders(raw: list[Any]) -> tuple[list[Accepted], list[Rejected]]:
-    """Each order on its own. The whole list is validated in one call first (the common case:
-    all valid); only a list with a fault is gone through order by order."""
+def validate_body(body: bytes) -> tuple[list[Accepted], list[Rejected]]:
+    """The common case first: every order valid, validated straight from the bytes. Anything
+    else is gone through order by order (raises ``BadRequest`` for a malformed request)."""
     try:
-        return [Accepted(i, o) for i, o in enumerate(ORDER_LIST.validate_python(raw))], []
+        return [Accepted(i, o) for i, o in enumerate(OrdersBody.model_validate_json(body).orders)
+                ], []
     except ValidationError:
         pass
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"body is not JSON: {exc}") from exc
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("orders"), list):
+        raise BadRequest('body must be an object {"orders": [...]}')
+    raw = parsed["orders"]
+    if not 1 <= len(raw) <= MAX_ORDERS_PER_REQUEST:
+        raise BadRequest(f"send 1 to {MAX_ORDERS_PER_REQUEST} orders, got {len(raw)}")
+    return validate_orders(raw)
+
+
+def validate_orders(raw: list[Any]) -> tuple[list[Accepted], list[Rejected]]:
+    """Each order on its own."""
     accepted: list[Accepted] = []
     rejected: list[Rejected] = []
     for index, item in enumerate(raw):

@@ -68,16 +68,19 @@ class OrderProcessor:
         latest = {e.external_order_id: e for e in events}  # the last version of each order wins
         if not latest:
             return
-        await conn.executemany(
+        rows = list(latest.values())
+        await conn.execute(
             """
             INSERT INTO orders(external_order_id, document, status, version_tag, customer_id,
                                has_contact, processed_at)
-            VALUES ($1, $2, $3, $4, $5, $6, now())
+            SELECT *, now() FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[],
+                                        $5::text[], $6::bool[])
             ON CONFLICT (external_order_id) DO UPDATE SET document = excluded.document,
                 status = excluded.status, version_tag = excluded.version_tag,
                 customer_id = excluded.customer_id, has_contact = excluded.has_contact,
                 processed_at = excluded.processed_at
             """,
-            [(e.external_order_id, e.order, e.status.value, e.version_tag, e.customer_id,
-              e.customer_id is not None) for e in latest.values()],
+            [e.external_order_id for e in rows], [e.order for e in rows],
+            [e.status.value for e in rows], [e.version_tag for e in rows],
+            [e.customer_id for e in rows], [e.customer_id is not None for e in rows],
         )

@@ -17,7 +17,12 @@ def canonical(document: dict[str, Any]) -> bytes:
 def version_tag(document: dict[str, Any]) -> str:
     """A tag that changes with every change of content (like seed 002's
     ``IXUA3ril8XnZJKUMSfP7dg==``); an identical resend has the same tag."""
-    return base64.b64encode(hashlib.blake2b(canonical(document), digest_size=16).digest()).decode()
+    return tag_of(canonical(document))
+
+
+def tag_of(canonical_document: bytes) -> str:
+    """``version_tag`` of a document already made canonical."""
+    return base64.b64encode(hashlib.blake2b(canonical_document, digest_size=16).digest()).decode()
 
 
 def changes(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[FieldChange]:

@@ -7,11 +7,11 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from orderflow_schemas import MAX_ORDERS_PER_REQUEST, OrderAction
+from orderflow_schemas import OrderAction
 from orderflow_schemas.topics import ORDER_ACTIONS, ORDERS_INBOUND
 from pydantic import BaseModel, Field
 
-from ..intake import validate_orders
+from ..intake import BadRequest, validate_body
 from ..processor import EVENT_ID_HEADER
 from .deps import CanRead, CanWrite, Pool, Producer
 
@@ -34,24 +34,14 @@ class ActionBody(BaseModel):
     data: Any = None
 
 
-def _bad_request(message: str) -> HTTPException:
-    return HTTPException(400, message)
-
-
 @router.post("", dependencies=[CanWrite], response_model=OrdersAnswer,
              responses={400: {"description": "malformed body, empty list or over 1000 orders"}})
 async def post_orders(request: Request, pool: Pool, producer: Producer) -> Response:
     """Accept 1 to 1000 orders; each is accepted or rejected on its own."""
     try:
-        body = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
-        raise _bad_request(f"body is not JSON: {exc}") from exc
-    if not isinstance(body, dict) or not isinstance(body.get("orders"), list):
-        raise _bad_request('body must be an object {"orders": [...]}')
-    raw = body["orders"]
-    if not 1 <= len(raw) <= MAX_ORDERS_PER_REQUEST:
-        raise _bad_request(f"send 1 to {MAX_ORDERS_PER_REQUEST} orders, got {len(raw)}")
-    accepted, rejected = validate_orders(raw)
+        accepted, rejected = validate_body(await request.body())
+    except BadRequest as exc:
+        raise HTTPException(400, str(exc)) from exc
     if accepted:
         await pool.execute(
             """
@@ -63,17 +53,13 @@ async def post_orders(request: Request, pool: Pool, producer: Producer) -> Respo
             *_last_per_order(accepted),
         )
         await producer.send_many(ORDERS_INBOUND, [
-            (a.order.externalOrderId, raw_bytes(raw[a.index]), {EVENT_ID_HEADER: a.event_id})
+            (a.order.externalOrderId, a.document, {EVENT_ID_HEADER: a.event_id})
             for a in accepted])
     # Serialised directly: validating the answer against OrdersAnswer again is the hot path's
     # largest avoidable cost (the model still documents it in OpenAPI).
     return Response(orjson.dumps({"accepted": [a.answer() for a in accepted],
                                   "rejected": [r.answer() for r in rejected]}),
                     media_type="application/json")
-
-
-def raw_bytes(item: Any) -> bytes:
-    return orjson.dumps(item)
 
 
 def _last_per_order(accepted: list[Any]) -> tuple[list[str], list[str]]:
