@@ -89,13 +89,13 @@ class Worker:
         async with self.pool.acquire() as conn, conn.transaction():
             if attempt is None:
                 attempt = await publish_external_action(conn, request)
-            seqs = await self._record(conn, request, number, attempt,
-                                      (time.monotonic() - started) * 1000)
+            pending = await self._record(conn, request, number, attempt,
+                                         (time.monotonic() - started) * 1000)
         ATTEMPTS.labels(request.effect.type, attempt.outcome.value).inc()
-        await outbox.relay(self.pool, self.producer, seqs)
+        await outbox.publish(self.pool, self.producer, pending)
 
     async def _record(self, conn: asyncpg.Connection, request: ActionRequest, number: int,
-                      attempt: Attempt, duration_ms: float) -> list[int]:
+                      attempt: Attempt, duration_ms: float) -> list[outbox.Pending]:
         outcome, state, wait = attempt.outcome, attempt.outcome.value, None
         if attempt.retryable:
             if number <= len(self.delays):

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import asyncpg
+import orjson
 from orderflow_runtime import positions
 from orderflow_runtime.kafka import Record
 from orderflow_schemas import DecodeError, Message, OrderEvent
@@ -48,12 +49,14 @@ SELECT * FROM timeline_in
 ON CONFLICT (message_id) DO NOTHING
 """
 
+# Documents go as text[] cast in SQL: a jsonb[] parameter costs five times as much.
 UPSERT_ORDERS = """
 INSERT INTO orders(external_order_id, document, status, version_tag, customer_id, customer_key,
                    total_cost, ordered_at, updated_at, source_partition, source_offset)
-SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::text[], $6::text[],
-                     $7::numeric[], $8::timestamptz[], $9::timestamptz[], $10::int[],
-                     $11::bigint[])
+SELECT id, doc::jsonb, status, tag, customer, ckey, cost, ordered, updated, part, off
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+            $7::numeric[], $8::timestamptz[], $9::timestamptz[], $10::int[], $11::bigint[])
+    AS u(id, doc, status, tag, customer, ckey, cost, ordered, updated, part, off)
 ON CONFLICT (external_order_id) DO UPDATE SET document = excluded.document,
     status = excluded.status, version_tag = excluded.version_tag,
     customer_id = excluded.customer_id, customer_key = excluded.customer_key,
@@ -202,7 +205,7 @@ async def _write_orders(conn: asyncpg.Connection, orders: list[OrderRow]) -> Non
     # Replicas share customers across partitions: the one that comes second must recompute
     # after the first has committed, or its figures would miss the first one's orders.
     await conn.execute(LOCK_CUSTOMERS, sorted(keys))
-    await conn.execute(UPSERT_ORDERS, ids, [o.document for o in orders],
+    await conn.execute(UPSERT_ORDERS, ids, [orjson.dumps(o.document).decode() for o in orders],
                        [o.status for o in orders], [o.version_tag for o in orders],
                        [o.customer_id for o in orders], [o.customer_key for o in orders],
                        [o.total_cost for o in orders], [o.ordered_at for o in orders],

@@ -34,7 +34,7 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
                 bootstrap=settings.kafka_bootstrap, group_id=settings.consumer_group,
                 topics=[ORDERS_INBOUND], handler=OrderProcessor(res.pool, res.producer),
                 producer=res.producer, service=SERVICE, prefix=settings.topic_prefix,
-                session_timeout_ms=settings.kafka_session_timeout_ms)
+                session_timeout_ms=settings.kafka_session_timeout_ms, batch_size=2000)
             app.state.consumer = consumer
             res.spawn(consumer.run(), "order-processor", stop=consumer.stop)
             res.spawn(outbox.relay_forever(res.pool, res.producer), "outbox-relay")
