@@ -1,6 +1,6 @@
 """The customers table (adapter of ``contacts.py``): load the customers a batch of orders can
-match in one query, resolve every order in memory, save what changed in one statement, all in
-the order processor's transaction.
+match in one query, resolve every order in memory, save what changed, in a transaction the
+caller opens for it alone (it holds the lock below for as short a time as it can).
 
 A transaction-scoped advisory lock serialises matching across processor instances, so that two
 partitions never create the same customer twice."""

@@ -1,10 +1,10 @@
 """The order processor: the one stage that sees each order's versions in order (the inbound
 topic is keyed by externalOrderId) and turns them into events.
 
-Per batch, in one transaction: the customers matched (``customers.py``), the new order states,
-the events (outbox) and the next offset of each partition. Records below a stored offset were
-processed already and are skipped, so a redelivery after a crash changes nothing; the outbox
-publishes what a crash left behind."""
+Per batch: the customers matched (``customers.py``), then in one transaction the new order
+states, the events (outbox) and the next offset of each partition. Records below a stored
+offset were processed already and are skipped, so a redelivery after a crash changes nothing;
+the outbox publishes what a crash left behind."""
 
 from __future__ import annotations
 
@@ -41,21 +41,27 @@ class OrderProcessor:
 
     async def __call__(self, records: Sequence[Record]) -> None:
         orders = [(r, decode(IngestOrder, r.value)) for r in records]  # DecodeError: poison
-        async with self.pool.acquire() as conn, conn.transaction():
-            fresh = await positions.unseen(conn, orders, lambda o: o[0])
-            states = await self._current(conn, {o.externalOrderId for _, o in fresh})
-            customers = await link_customers(conn, [o for _, o in fresh])
-            events: list[OrderEvent] = []
-            for (record, order), customer_id in zip(fresh, customers, strict=True):
-                event = event_for(states.get(order.externalOrderId), order,
-                                  event_id_of(record), customer_id)
-                if event is not None:
-                    states[order.externalOrderId] = event.order
-                    events.append(event)
-            await self._save(conn, events)
-            pending = await outbox.add(
-                conn, [(ORDER_EVENTS, e.external_order_id, e) for e in events])
-            await positions.advance(conn, records)
+        async with self.pool.acquire() as conn:
+            # Matching first, in a short transaction of its own: it holds the lock that
+            # serialises processors, and it is idempotent (matching again finds the customers
+            # it made), so a batch handed over again is matched the same way.
+            async with conn.transaction():
+                matched = await link_customers(conn, [o for _, o in orders])
+            async with conn.transaction():
+                fresh = await positions.unseen(conn, list(zip(orders, matched, strict=True)),
+                                               lambda m: m[0][0])
+                states = await self._current(conn, {o.externalOrderId for (_, o), _ in fresh})
+                events: list[OrderEvent] = []
+                for (record, order), customer_id in fresh:
+                    event = event_for(states.get(order.externalOrderId), order,
+                                      event_id_of(record), customer_id)
+                    if event is not None:
+                        states[order.externalOrderId] = event.order
+                        events.append(event)
+                await self._save(conn, events)
+                pending = await outbox.add(
+                    conn, [(ORDER_EVENTS, e.external_order_id, e) for e in events])
+                await positions.advance(conn, records)
         await outbox.publish(self.pool, self.producer, pending)
 
     async def _current(self, conn: asyncpg.Connection, ids: set[str]) -> dict[str, Any]:
