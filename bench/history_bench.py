@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import os
 import statistics
 import time
@@ -32,6 +31,7 @@ from orderflow_history.projection import latest_per_order, order_row, timeline_r
 from orderflow_history.projector import BATCH_SIZE, Projector
 from orderflow_runtime.db import create_pool, migrate
 from orderflow_runtime.kafka import Record
+from orderflow_runtime.serve import tune_gc
 from orderflow_schemas import (
     ActionOutcome,
     ActionRequest,
@@ -128,9 +128,10 @@ async def fresh_schema(pool: asyncpg.Pool) -> None:
 
 async def bench_projection(pool: asyncpg.Pool, count: int) -> None:
     records = make_records(count)
-    # The service holds one batch at a time; without this, each garbage collection during the
-    # run would walk the whole pre-made input and bill it to the projector.
-    gc.freeze()
+    # The service holds one batch at a time; without the freeze, each garbage collection during
+    # the run would walk the whole pre-made input and bill it to the projector. The thresholds
+    # are the service's own.
+    tune_gc()
     projector = Projector(pool)
     start = time.perf_counter()
     for i in range(0, len(records), BATCH):

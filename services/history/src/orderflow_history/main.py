@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from orderflow_runtime.logs import configure
-from orderflow_runtime.serve import run_http
+from orderflow_runtime.serve import run_http, tune_gc
 
 from .bootstrap import SERVICE, build_app
 from .config import HistorySettings
@@ -28,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "rebuild":
         from .rebuild import rebuild
 
+        tune_gc()
         report = asyncio.run(rebuild(settings, progress=not args.no_progress))
         print(f"rebuilt: {report.projected} records projected, {report.skipped} skipped",
               file=sys.stderr)

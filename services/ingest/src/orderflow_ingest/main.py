@@ -9,7 +9,7 @@ from __future__ import annotations
 import uvicorn
 from fastapi import FastAPI
 from orderflow_runtime.logs import configure
-from orderflow_runtime.serve import run_http
+from orderflow_runtime.serve import run_http, tune_gc
 
 from .bootstrap import SERVICE, build_app
 from .config import IngestSettings
@@ -17,6 +17,7 @@ from .config import IngestSettings
 
 def worker_app() -> FastAPI:
     """The app of one worker process (a uvicorn factory)."""
+    tune_gc()
     settings = IngestSettings()
     configure(settings.log_level, SERVICE)
     return build_app(settings)
