@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-from orderflow_schemas import ALL_TOPICS
+from orderflow_schemas import ALL_TOPICS, Topic
 
+from .consumer import Handler, TopicConsumer
 from .db import create_pool, migrate
 from .kafka import EventProducer, ensure_topics
 from .settings import CommonSettings
@@ -48,6 +49,17 @@ class Resources:
             self.stops.append(stop)
             self._stoppable.add(name)
         return task
+
+    def consume(self, name: str, topics: Sequence[Topic], handler: Handler, *, group_id: str,
+                service: str, batch_size: int = 500) -> TopicConsumer:
+        """Run a consumer group member on the service's settings as the worker ``name``."""
+        consumer = TopicConsumer(
+            bootstrap=self.settings.kafka_bootstrap, group_id=group_id, topics=topics,
+            handler=handler, producer=self.producer, service=service,
+            prefix=self.settings.topic_prefix,
+            session_timeout_ms=self.settings.kafka_session_timeout_ms, batch_size=batch_size)
+        self.spawn(consumer.run(), name, stop=consumer.stop)
+        return consumer
 
     async def stop_workers(self, grace: float = 10.0) -> None:
         """Ask the workers that can finish cleanly to do so (within ``grace``), then cancel the

@@ -9,7 +9,6 @@ from pathlib import Path
 import aiohttp
 from fastapi import FastAPI
 from orderflow_runtime import outbox
-from orderflow_runtime.consumer import TopicConsumer
 from orderflow_runtime.resources import open_resources
 from orderflow_runtime.web import create_app
 from orderflow_schemas.topics import ACTION_REQUESTS
@@ -31,13 +30,9 @@ def build_app(settings: ExecutorSettings | None = None) -> FastAPI:
                 aiohttp.ClientSession() as session:
             app.state.resources = res
             app.state.pool = res.pool
-            consumer = TopicConsumer(
-                bootstrap=settings.kafka_bootstrap, group_id=settings.consumer_group,
-                topics=[ACTION_REQUESTS], handler=RequestIntake(res.pool),
-                producer=res.producer, service=SERVICE, prefix=settings.topic_prefix,
-                session_timeout_ms=settings.kafka_session_timeout_ms)
+            res.consume("request-intake", [ACTION_REQUESTS], RequestIntake(res.pool),
+                        group_id=settings.consumer_group, service=SERVICE)
             worker = Worker(settings, res.pool, res.producer, session)
-            res.spawn(consumer.run(), "request-intake", stop=consumer.stop)
             res.spawn(worker.run(), "effect-worker", stop=worker.stop)
             res.spawn(outbox.relay_forever(res.pool, res.producer), "outbox-relay")
             yield

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from orderflow_runtime.consumer import TopicConsumer
 from orderflow_runtime.resources import open_resources
 from orderflow_runtime.web import create_app
 
@@ -26,13 +25,9 @@ def build_app(settings: HistorySettings | None = None) -> FastAPI:
         async with open_resources(settings, SERVICE, MIGRATIONS) as res:
             app.state.resources = res
             app.state.pool = res.pool
-            consumer = TopicConsumer(
-                bootstrap=settings.kafka_bootstrap, group_id=settings.consumer_group,
-                topics=PROJECTED, handler=Projector(res.pool, settings.topic_prefix),
-                producer=res.producer, service=SERVICE, prefix=settings.topic_prefix,
-                session_timeout_ms=settings.kafka_session_timeout_ms, batch_size=BATCH_SIZE)
-            app.state.consumer = consumer
-            res.spawn(consumer.run(), "projection", stop=consumer.stop)
+            app.state.consumer = res.consume(
+                "projection", PROJECTED, Projector(res.pool, settings.topic_prefix),
+                group_id=settings.consumer_group, service=SERVICE, batch_size=BATCH_SIZE)
             yield
 
     app = create_app(title="orderflow history", api_keys=settings.api_keys, lifespan=lifespan)

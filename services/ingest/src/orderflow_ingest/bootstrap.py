@@ -8,7 +8,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from orderflow_runtime import outbox
-from orderflow_runtime.consumer import TopicConsumer
 from orderflow_runtime.ratelimit import RateLimiter
 from orderflow_runtime.resources import open_resources
 from orderflow_runtime.web import create_app
@@ -30,13 +29,10 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
         async with open_resources(settings, SERVICE, MIGRATIONS) as res:
             app.state.resources = res
             app.state.pool, app.state.producer = res.pool, res.producer
-            consumer = TopicConsumer(
-                bootstrap=settings.kafka_bootstrap, group_id=settings.consumer_group,
-                topics=[ORDERS_INBOUND], handler=OrderProcessor(res.pool, res.producer),
-                producer=res.producer, service=SERVICE, prefix=settings.topic_prefix,
-                session_timeout_ms=settings.kafka_session_timeout_ms, batch_size=2000)
-            app.state.consumer = consumer
-            res.spawn(consumer.run(), "order-processor", stop=consumer.stop)
+            # Batches of 2000: the processor's round trips and its lock cost per batch.
+            app.state.consumer = res.consume(
+                "order-processor", [ORDERS_INBOUND], OrderProcessor(res.pool, res.producer),
+                group_id=settings.consumer_group, service=SERVICE, batch_size=2000)
             res.spawn(outbox.relay_forever(res.pool, res.producer), "outbox-relay")
             yield
 
