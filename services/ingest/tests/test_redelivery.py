@@ -40,7 +40,8 @@ async def state(dsn: str, ids: list[str]) -> dict[str, Any]:
 
 
 def events(bootstrap: str, prefix: str) -> list[dict[str, Any]]:
-    """Every order event on the test's topic, read until the broker has no more."""
+    """Every order event on the test's topic, read until the broker has no more, in the order of
+    each partition (partitions come in any order, so they are sorted by order id)."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "reader",
                          "enable.auto.commit": False})
     name = ORDER_EVENTS.qualified(prefix)
@@ -55,7 +56,7 @@ def events(bootstrap: str, prefix: str) -> list[dict[str, Any]]:
             idle = 0 if batch else idle + 1
     finally:
         consumer.close()
-    return found
+    return sorted(found, key=lambda e: e["externalOrderId"])  # stable: keeps partition order
 
 
 async def test_records_handed_over_again_change_nothing(
