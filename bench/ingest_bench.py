@@ -1,11 +1,12 @@
 """Ingest throughput: batches of 1000 realistic orders (3 items each) over HTTP, end to end (HTTP
-in, inbound messages acknowledged by the broker), next to the raw confluent-kafka produce rate
-of the same payloads in the same run.
+in, the inbound messages acknowledged by the broker before each answer), next to the raw
+confluent-kafka produce rate of the same payloads measured first in the same run; then how long
+the order processor takes to turn every accepted order into its order event.
 
-Starts a Tansu broker and ``orderflow-ingest`` (a subprocess, with its order processor) on a
-fresh database, then prints the figures::
+Starts a Tansu broker and ``orderflow-ingest`` (a subprocess with ``--workers`` HTTP workers,
+each with its order-processor member) on a fresh database, then prints the figures::
 
-    .venv/bin/python bench/ingest_bench.py [--batches 40] [--clients 2]
+    .venv/bin/python bench/ingest_bench.py [--batches 40] [--clients 4] [--workers 2]
 """
 
 from __future__ import annotations
