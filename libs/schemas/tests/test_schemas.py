@@ -36,6 +36,12 @@ def test_items_that_do_not_add_up_are_refused_with_the_sums() -> None:
         OrderDocument.model_validate({**ORDER, "totalCost": 999})
 
 
+def test_currency_is_an_iso_4217_code() -> None:
+    assert OrderDocument.model_validate({**ORDER, "currency": "UAH"}).currency == "UAH"
+    with pytest.raises(ValidationError, match="'XYZ' is not an ISO 4217 code"):
+        OrderDocument.model_validate({**ORDER, "currency": "XYZ"})
+
+
 @pytest.mark.parametrize("missing", ["externalOrderId", "totalCost", "status", "date"])
 def test_required_order_fields(missing: str) -> None:
     data = {k: v for k, v in ORDER.items() if k != missing}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import orjson
-from orderflow_ingest.documents import IngestOrder
 from orderflow_ingest.events import event_for
 from orderflow_ingest.intake import validate_body, validate_orders
 from orderflow_ingest.versions import version_tag
@@ -62,7 +61,7 @@ def test_the_version_tag_answered_is_the_one_the_processor_gives_the_event() -> 
     the order processor computes from the bytes that go on to the inbound topic."""
     (fast,), _ = validate_body(orjson.dumps({"orders": [BASE]}))
     (slow,), _ = validate_orders([BASE, {"externalOrderId": "bad"}])
-    event = event_for(None, IngestOrder.model_validate_json(fast.document), "e1")
+    event = event_for(None, OrderDocument.model_validate_json(fast.document), "e1")
     assert event is not None
     assert fast.version_tag == slow.version_tag == event.version_tag
     assert fast.document == slow.document

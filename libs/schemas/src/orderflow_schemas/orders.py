@@ -7,12 +7,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import pycountry
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .base import Message, WireModel
 
 MONEY_TOLERANCE = 0.005
 MAX_ORDERS_PER_REQUEST = 1000
+CURRENCIES: frozenset[str] = frozenset(c.alpha_3 for c in pycountry.currencies)
 
 
 class OrderStatus(StrEnum):
@@ -62,13 +64,21 @@ class OrderDocument(BaseModel):
     phone: str | None = None
     firstName: str | None = None
     lastName: str | None = None
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$",
+                                 description="ISO 4217 code")
     shipping: float = Field(default=0, ge=0)
     discount: float = Field(default=0, ge=0)
     deliveryMethod: str | None = None
     paymentMethod: str | None = None
     deliveryAddress: str | None = None
     items: list[OrderItem] | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str | None) -> str | None:
+        if value is not None and value not in CURRENCIES:
+            raise ValueError(f"currency {value!r} is not an ISO 4217 code")
+        return value
 
     @model_validator(mode="after")
     def _items_add_up(self) -> OrderDocument:

@@ -13,10 +13,10 @@ from typing import Any
 
 import orjson
 from orderflow_runtime.web import field_errors
-from orderflow_schemas import MAX_ORDERS_PER_REQUEST
+from orderflow_schemas import MAX_ORDERS_PER_REQUEST, OrderDocument
 from pydantic import ValidationError
 
-from .documents import IngestOrder, OrdersBody, validate_order
+from .documents import OrdersBody, validate_order
 from .versions import canonical, tag_of
 
 NO_CONTACT_WARNING = (
@@ -33,7 +33,7 @@ class BadRequest(ValueError):
 @dataclass
 class Accepted:
     index: int
-    order: IngestOrder
+    order: OrderDocument
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @cached_property

@@ -16,11 +16,10 @@ import asyncpg
 import orjson
 from orderflow_runtime import outbox, positions
 from orderflow_runtime.kafka import EventProducer, Record
-from orderflow_schemas import OrderEvent, decode
+from orderflow_schemas import OrderDocument, OrderEvent, decode
 from orderflow_schemas.topics import ORDER_EVENTS
 
 from .customers import link_customers
-from .documents import IngestOrder
 from .events import event_for
 
 EVENT_ID_HEADER = "orderflow-event-id"
@@ -40,7 +39,7 @@ class OrderProcessor:
         self.producer = producer
 
     async def __call__(self, records: Sequence[Record]) -> None:
-        orders = [(r, decode(IngestOrder, r.value)) for r in records]  # DecodeError: poison
+        orders = [(r, decode(OrderDocument, r.value)) for r in records]  # DecodeError: poison
         async with self.pool.acquire() as conn:
             # Matching first, in a short transaction of its own: it holds the lock that
             # serialises processors, and it is idempotent (matching again finds the customers
