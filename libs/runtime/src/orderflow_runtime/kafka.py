@@ -134,6 +134,9 @@ class EventProducer:
         await self.flush()
         self._running = False
         await asyncio.to_thread(self._thread.join, 2.0)
+        # Destroy the client now: one kept alive by a lingering reference goes on reconnecting
+        # (and logging it) after the broker is gone.
+        del self._producer
 
 
 def _resolve(fut: asyncio.Future[None], err: Exception | None) -> None:
