@@ -52,17 +52,14 @@ def parse(model: type[BaseModel], raw: bytes | None) -> dict[str, Any]:
     return data
 
 
-def is_current(model: type[BaseModel], data: dict[str, Any]) -> bool:
-    """Whether ``data`` (from ``parse``) is at the model's version already, needing no upcast."""
-    target = getattr(model, "VERSION", None)
-    return target is None or int(data.get("version") or target) >= target
-
-
-def load(model: type[BaseModel], raw: bytes | None) -> dict[str, Any]:
-    """``parse``, then upcast to the model's version: not validated yet."""
+def load(model: type[BaseModel], raw: bytes | None) -> tuple[dict[str, Any], bool]:
+    """``parse``, then upcast to the model's version: not validated yet. The flag is true when
+    the message was at that version already, so ``raw`` is still its exact text."""
     data = parse(model, raw)
     target = getattr(model, "VERSION", None)
-    return data if target is None else upcast(data, target)
+    if target is None or int(data.get("version") or target) >= target:
+        return data, True
+    return upcast(data, target), False
 
 
 def validate(model: type[T], data: dict[str, Any]) -> T:
@@ -80,7 +77,7 @@ def decode(model: type[T], raw: bytes | None) -> T:
             return model.model_validate_json(raw)
         except ValidationError:
             pass
-    return validate(model, load(model, raw))
+    return validate(model, load(model, raw)[0])
 
 
 def describe(exc: ValidationError) -> str:

@@ -20,7 +20,7 @@ import orjson
 from orderflow_runtime import positions
 from orderflow_runtime.kafka import Record
 from orderflow_schemas import DecodeError, Message, OrderEvent
-from orderflow_schemas.codec import is_current, parse, upcast, validate
+from orderflow_schemas.codec import load, validate
 from orderflow_schemas.topics import ALL_TOPICS, ORDERS_INBOUND, Topic
 
 from .projection import OrderRow, TimelineRow, latest_per_order, order_row, timeline_row
@@ -137,10 +137,7 @@ class Projector:
         if topic is None:
             raise DecodeError(f"history does not project topic {record.topic}")
         model = topic.value_model
-        wire = parse(model, record.value)
-        current = is_current(model, wire)
-        if not current:
-            wire = upcast(wire, model.VERSION)  # type: ignore[attr-defined]
+        wire, current = load(model, record.value)
         message = validate(model, wire)
         assert isinstance(message, Message)
         return Read(record, message, wire, record.value if current else None)
