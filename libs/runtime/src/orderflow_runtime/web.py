@@ -58,20 +58,23 @@ def field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     return out
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return JSONResponse(
-        status_code=400,
+        status_code=request.app.state.validation_status,
         content={"detail": "request is not valid", "errors": field_errors(exc.errors())},
     )
 
 
 def create_app(*, title: str, api_keys: str, lifespan: Any = None,
-               version: str = "0.1.0") -> FastAPI:
+               version: str = "0.1.0", validation_status: int = 400) -> FastAPI:
     """A service's app. Its lifespan sets ``app.state.resources`` (``Resources``), whose
-    problems make ``/healthz`` answer 503."""
+    problems make ``/healthz`` answer 503. A request that fails validation is answered with
+    ``validation_status`` and the fields at fault: 400 where a seed prescribes it (orders,
+    seed 002), 422 for the configuration APIs (triggers, endpoints, external actions)."""
     app = FastAPI(title=title, version=version, lifespan=lifespan)
     app.state.api_keys = parse_api_keys(api_keys)
+    app.state.validation_status = validation_status
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.mount("/metrics", make_asgi_app())
 

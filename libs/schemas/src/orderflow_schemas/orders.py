@@ -117,6 +117,10 @@ class OrderEvent(Message):
     previous_status: OrderStatus | None = None
     changes: list[FieldChange] = Field(default_factory=list)
     version_tag: str
+    sequence: int = Field(
+        default=0, ge=0,
+        description="Per-order number, higher for each accepted change of the order; read "
+                    "models keep the event with the highest one (0: unknown, older events)")
     order: dict[str, Any] = Field(description="The order document as accepted")
 
 
