@@ -148,7 +148,7 @@ class TopicConsumer:
         consumer.subscribe(self._names, on_assign=lambda c, parts: self.assigned.set())
         try:
             while not self.safe.stopping.is_set():
-                msgs = await asyncio.to_thread(consumer.consume, self.batch_size, 0.5)
+                msgs = await asyncio.to_thread(self._next_batch, consumer)
                 records = [to_record(m) for m in msgs if not _failed(m)]
                 if not records:
                     continue
@@ -157,6 +157,16 @@ class TopicConsumer:
                 await asyncio.to_thread(consumer.commit, offsets=offsets, asynchronous=False)
         finally:
             await asyncio.to_thread(consumer.close)
+
+
+    def _next_batch(self, consumer: Consumer) -> list[Any]:
+        # consume(n, timeout) waits for n messages or the timeout: under light load every
+        # record would wait the whole timeout. Wait for the first one only, then take what the
+        # client has fetched already.
+        first: list[Any] = consumer.consume(1, 0.5)
+        if not first or self.batch_size == 1:
+            return first
+        return first + consumer.consume(self.batch_size - 1, 0)
 
 
 def to_record(m: Any) -> Record:
