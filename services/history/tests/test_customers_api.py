@@ -94,3 +94,30 @@ def test_segments_by_average_check_order_count_and_last_order_date(
     bad = client.get("/api/v1/segments", params={"orderCountMin": -1})
     assert bad.status_code == 400
     assert client.get("/api/v1/segments", params={"cursor": "@@@"}).status_code == 400
+
+
+def test_the_preview_is_found_by_any_id_the_shop_knows_the_customer_by(
+        client: TestClient, produce: Produce) -> None:
+    # orderflow matched the order to its customer "of-1"; the shop knows her as "shop-cust-77".
+    event = order_event("lookup-1", "DELIVERED", customer="of-1", total=250)
+    event.order.update(externalCustomerId="shop-cust-77", email="Ann.Lee@Example.com",
+                       phone="+49 170 1234567")
+    other = order_event("lookup-2", "DELIVERED", customer="of-2", total=10)
+    other.order.update(externalCustomerId="shop-cust-78", email="bob@example.com",
+                       phone="+49 170 7654321")
+    produce(ORDER_EVENTS, event, other)
+    eventually(lambda: client.get("/api/v1/customers/of-1").status_code == 200)
+
+    def found(customer: str, **params: str) -> str | None:
+        answer = client.get(f"/api/v1/customers/{customer}", params=params)
+        assert answer.status_code in (200, 404), answer.text
+        return answer.json()["customerId"] if answer.status_code == 200 else None
+
+    assert found("shop-cust-77") == "of-1"
+    assert found("ann.lee@example.com") == "of-1"  # e-mail in any case
+    assert found("+491701234567") == "of-1"  # phone by its digits
+    assert found("+49 170 123456") is None  # a prefix of her number is not her number
+    assert found("+49 170 7654321") == "of-2"
+    assert found("shop-cust-77", by="email") is None  # narrowed to one kind of id
+    assert found("shop-cust-77", by="externalCustomerId") == "of-1"
+    assert client.get("/api/v1/customers/of-1", params={"by": "nope"}).status_code == 400

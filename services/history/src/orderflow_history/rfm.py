@@ -19,10 +19,27 @@ WITH scored AS (
     FROM customers WHERE delivered_count > 0)
 """
 
+# Found by orderflow's key first, then the shop's customer id, e-mail (any case), phone (digits
+# only); ``$2`` narrows it to one of them. Several customers with the same e-mail or phone (orders
+# not matched to one customer): the one who ordered last.
 CUSTOMER = SCORED + """
+, found AS (
+    SELECT customer_key FROM (
+        SELECT customer_key, 0 AS rank, last_order_at FROM customers
+        WHERE $2 IN ('any', 'id') AND customer_key = $1
+        UNION ALL
+        SELECT customer_key, 1, last_order_at FROM customers
+        WHERE $2 IN ('any', 'externalCustomerId') AND external_customer_id = $1
+        UNION ALL
+        SELECT customer_key, 2, last_order_at FROM customers
+        WHERE $2 IN ('any', 'email') AND lower(email) = lower($1)
+        UNION ALL
+        SELECT customer_key, 3, last_order_at FROM customers
+        WHERE $2 IN ('any', 'phone') AND regexp_replace($1, '\D', '', 'g') <> ''
+          AND regexp_replace(phone, '\D', '', 'g') = regexp_replace($1, '\D', '', 'g')
+    ) m ORDER BY rank, last_order_at DESC NULLS LAST LIMIT 1)
 SELECT c.*, s.r_score, s.f_score, s.m_score
-FROM customers c LEFT JOIN scored s USING (customer_key)
-WHERE c.customer_key = $1
+FROM customers c JOIN found f USING (customer_key) LEFT JOIN scored s USING (customer_key)
 """
 
 # Customers with delivered orders, in customer id order, keyset-paged.
