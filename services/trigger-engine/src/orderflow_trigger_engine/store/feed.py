@@ -1,0 +1,62 @@
+"""Keeping a worker's in-memory triggers current.
+
+PostgreSQL LISTEN/NOTIFY wakes the worker on every change, which then reads the rows whose change
+number is past the last it saw; on every (re)connection it reloads everything, and it also looks
+every ``poll_seconds`` in case a notification was lost. Chosen over a compacted topic of
+revisions: the triggers already live in PostgreSQL (the API's store), a NOTIFY is sent only when
+the change commits, so there is no second write to keep consistent (no outbox for trigger
+revisions), and a starting worker reads the table instead of a whole topic."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+
+from .index import TriggerIndex
+from .triggers import CHANNEL, TriggerStore, definition
+
+log = logging.getLogger(__name__)
+
+
+class TriggerFeed:
+    def __init__(self, store: TriggerStore, poll_seconds: float = 1.0) -> None:
+        self.store = store
+        self.poll_seconds = poll_seconds
+        self.index = TriggerIndex()
+        self.seen = 0
+        self.loaded = asyncio.Event()
+
+    async def refresh(self, conn: asyncpg.Connection, full: bool = False) -> int:
+        """Apply the changes past ``seen`` (everything when ``full``); returns how many."""
+        rows = await self.store.changes(conn, 0 if full else self.seen)
+        if full:
+            self.index = TriggerIndex()
+        for row in rows:
+            if row["deleted"]:
+                self.index.remove(row["id"])
+            else:
+                self.index.put(definition(row))
+            self.seen = max(self.seen, row["change_seq"])
+        return len(rows)
+
+    async def run(self) -> None:
+        wake = asyncio.Event()
+        while True:
+            try:
+                async with self.store.pool.acquire() as conn:
+                    await conn.add_listener(CHANNEL, lambda *_: wake.set())
+                    await self.refresh(conn, full=True)
+                    self.loaded.set()
+                    log.info("triggers loaded", extra={"enabled": len(self.index)})
+                    while True:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(wake.wait(), self.poll_seconds)
+                        wake.clear()
+                        await self.refresh(conn)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("trigger feed lost its connection, reloading", extra={
+                    "error": repr(exc)})
+                await asyncio.sleep(1.0)
