@@ -27,12 +27,15 @@ def view(name: str = "orderDELIVERED", previous: str | None = "IN_PROGRESS",
     return EventView.of_event(event)
 
 
-def scope(event: EventView | None = None, stats: Stats = Stats(3, 99.5, "2024-01-02")) -> Scope:
+STATS = Stats(3, 99.5, "2024-01-02")
+
+
+def scope(event: EventView | None = None, stats: Stats = STATS) -> Scope:
     event = event or view()
     return Scope(event, customer_view("c1", event.order, stats))
 
 
-def holds(stats: Stats = Stats(3, 99.5, "2024-01-02"), **condition: Any) -> tuple[bool, Any]:
+def holds(stats: Stats = STATS, **condition: Any) -> tuple[bool, Any]:
     check = compile_condition(Condition.model_validate(condition), 0)
     return check.test(scope(stats=stats))
 
