@@ -43,20 +43,31 @@ class TriggerFeed:
         return len(rows)
 
     async def run(self) -> None:
-        wake = asyncio.Event()
         while True:
             try:
                 async with self.store.pool.acquire() as conn:
-                    await conn.add_listener(CHANNEL, lambda *_: wake.set())
-                    await self.refresh(conn, full=True)
-                    self.loaded.set()
-                    log.info("triggers loaded", extra={"enabled": len(self.index)})
-                    while True:
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(wake.wait(), self.poll_seconds)
-                        wake.clear()
-                        await self.refresh(conn)
+                    await self._follow(conn)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("trigger feed lost its connection, reloading", extra={
                     "error": repr(exc)})
                 await asyncio.sleep(1.0)
+
+    async def _follow(self, conn: asyncpg.Connection) -> None:
+        wake = asyncio.Event()
+
+        def notified(*_: object) -> None:
+            wake.set()
+
+        await conn.add_listener(CHANNEL, notified)
+        try:
+            await self.refresh(conn, full=True)
+            self.loaded.set()
+            log.info("triggers loaded", extra={"enabled": len(self.index)})
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self.poll_seconds)
+                wake.clear()
+                await self.refresh(conn)
+        finally:
+            if not conn.is_closed():
+                await conn.remove_listener(CHANNEL, notified)

@@ -53,7 +53,8 @@ class TriggerStore:
 
     async def set_enabled(self, trigger_id: str, enabled: bool) -> TriggerDefinition | None:
         row = await self._write(
-            "UPDATE triggers SET enabled=$2, spec=spec || jsonb_build_object('enabled', $2), "
+            "UPDATE triggers SET enabled=$2::boolean, "
+            "spec=spec || jsonb_build_object('enabled', $2::boolean), "
             "revision=revision+1, updated_at=now(), change_seq=nextval('trigger_changes') "
             f"WHERE id=$1 AND NOT deleted RETURNING {_COLUMNS}", trigger_id, enabled)
         return definition(row) if row else None
