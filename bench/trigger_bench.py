@@ -12,8 +12,9 @@ batch: positions, decided events, order and customer state, the outbox row), the
 action requests and evaluation records produced and acknowledged by the broker before the batch
 is acked. The time runs from the start of the first batch to the end of the last.
 
-Baselines in the same run: the raw consume rate of the same topic through Faust (the same
-client: aiokafka under Faust, ``take_events``, nothing done), and through confluent-kafka.
+Baselines in the same run: the raw consume rate of the same topic with the engine's client (the
+runtime's confluent-kafka ``TopicConsumer``, nothing done), and with Faust (``take_events``,
+nothing done), the stack's first choice, which the engine left for its reading rate.
 
 A Tansu of its own (``ORDERFLOW_KAFKA_BOOTSTRAP`` to use another broker) and the database
 ``orderflow_bench`` (``ORDERFLOW_BENCH_DATABASE_URL``), whose ``triggers`` schema is dropped."""
@@ -33,13 +34,13 @@ from typing import Any
 
 import asyncpg
 import orjson
-from confluent_kafka import Consumer, Producer
-from orderflow_runtime.consumer import SafeHandler
+from confluent_kafka import Producer
+from orderflow_runtime.consumer import SafeHandler, TopicConsumer
 from orderflow_runtime.db import create_pool, migrate
 from orderflow_runtime.kafka import EventProducer, Record, ensure_topics
 from orderflow_runtime.serve import tune_gc
 from orderflow_schemas import ALL_TOPICS, OrderEvent, OrderStatus
-from orderflow_schemas.topics import ORDER_EVENTS
+from orderflow_schemas.topics import ORDER_ACTIONS, ORDER_EVENTS
 from orderflow_trigger_engine.bootstrap import MIGRATIONS
 from orderflow_trigger_engine.config import TriggerEngineSettings
 from orderflow_trigger_engine.consumers.order_events import OrderEventsHandler
@@ -114,7 +115,8 @@ class Counting:
 
 
 async def run_worker(settings: TriggerEngineSettings, total: int, triggers: int | None) -> float:
-    """Events/s through one worker; ``triggers`` None: consume only (the raw Faust rate)."""
+    """Events/s through one worker (the consumer of ``settings.trigger_consumer``); ``triggers``
+    None: consume only (the raw rate of that client)."""
     producer = EventProducer(settings.kafka_bootstrap, settings.topic_prefix)
     pool = await create_pool(DSN, "triggers", 4)
     feed_task = None
@@ -127,13 +129,26 @@ async def run_worker(settings: TriggerEngineSettings, total: int, triggers: int 
             assert len(feed.index) == triggers, len(feed.index)
             inner = OrderEventsHandler(pool, producer, feed, settings.topic_prefix)
         counting = Counting(inner, total)
-        safe = SafeHandler(counting, producer, "trigger-engine", settings.consumer_group)
-        app = build_faust(settings, safe)
-        await app.start()
-        try:
-            await asyncio.wait_for(counting.done.wait(), 600)
-        finally:
-            await app.stop()
+        if settings.trigger_consumer == "faust":
+            safe = SafeHandler(counting, producer, "trigger-engine", settings.consumer_group)
+            app = build_faust(settings, safe)
+            await app.start()
+            try:
+                await asyncio.wait_for(counting.done.wait(), 600)
+            finally:
+                await app.stop()
+        else:
+            consumer = TopicConsumer(
+                bootstrap=settings.kafka_bootstrap, group_id=settings.consumer_group,
+                topics=[ORDER_EVENTS, ORDER_ACTIONS], handler=counting, producer=producer,
+                service="trigger-engine", prefix=settings.topic_prefix,
+                batch_size=settings.trigger_batch_size)
+            task = asyncio.create_task(consumer.run())
+            try:
+                await asyncio.wait_for(counting.done.wait(), 600)
+            finally:
+                consumer.stop()
+                await task
         return total / (counting.end - counting.start)
     finally:
         if feed_task is not None:
@@ -153,25 +168,12 @@ def produce(bootstrap: str, topic: str, total: int, fields: int) -> None:
     raw.flush(60)
 
 
-def confluent_rate(bootstrap: str, topic: str, total: int) -> float:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"raw-{secrets.token_hex(4)}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
-    consumer.subscribe([topic])
-    seen, start = 0, 0.0
-    while seen < total:
-        msgs = consumer.consume(2000, 1.0)
-        if msgs and not start:
-            start = time.perf_counter()
-        seen += sum(1 for m in msgs if not m.error())
-    rate = total / (time.perf_counter() - start)
-    consumer.close()
-    return rate
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--counts", default="10,1000,10000")
+    parser.add_argument("--faust", action="store_true",
+                        help="also run the 1,000-trigger case through the Faust agent")
     args = parser.parse_args()
     counts = [int(c) for c in args.counts.split(",")]
     broker = None
@@ -201,18 +203,26 @@ async def main() -> None:
             if n == 0:
                 print(f"load: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} cores; "
                       f"{args.events:,} events of ~{len(make_event(0, 1)):,} bytes per run")
-                results["faust"] = await run_worker(TriggerEngineSettings(
+                results["raw"] = await run_worker(TriggerEngineSettings(
                     **base, consumer_group=f"raw-{secrets.token_hex(3)}"), args.events, None)
-                results["confluent"] = confluent_rate(bootstrap, ORDER_EVENTS.qualified(prefix),
-                                                      args.events)
-                print(f"raw consume, Faust (same client, take_events, nothing done): "
+                results["faust"] = await run_worker(TriggerEngineSettings(
+                    **base, consumer_group=f"rawf-{secrets.token_hex(3)}",
+                    trigger_consumer="faust"), args.events, None)
+                print(f"raw consume, the engine's client (confluent-kafka TopicConsumer, "
+                      f"nothing done): {results['raw']:,.0f} events/s")
+                print(f"raw consume, Faust (take_events, nothing done): "
                       f"{results['faust']:,.0f} events/s")
-                print(f"raw consume, confluent-kafka: {results['confluent']:,.0f} events/s")
             await fresh_schema(count)
             results[count] = await run_worker(TriggerEngineSettings(
                 **base, consumer_group=f"w{count}-{secrets.token_hex(3)}"), args.events, count)
             print(f"{count:>6,} triggers: {results[count]:,.0f} events/s "
-                  f"({results[count] / results['faust']:.2f} of the raw Faust rate)")
+                  f"(engine/raw consume = {results[count] / results['raw']:.3f})")
+            if args.faust and count == 1000:
+                await fresh_schema(count)
+                rate = await run_worker(TriggerEngineSettings(
+                    **base, consumer_group=f"f{count}-{secrets.token_hex(3)}",
+                    trigger_consumer="faust"), args.events, count)
+                print(f"{count:>6,} triggers through the Faust agent: {rate:,.0f} events/s")
         if 10 in results and 10_000 in results:
             print(f"10,000 vs 10 triggers: {results[10_000] / results[10]:.2f}")
     finally:

@@ -15,7 +15,7 @@ from typing import Any
 
 from orderflow_schemas import Condition, Operator
 
-from .expressions import compile_expression, run
+from .expressions import VARIABLES, compile_expression, run
 from .scope import Scope
 
 Test = Callable[[Scope], tuple[bool, Any]]
@@ -84,7 +84,8 @@ def compile_condition(c: Condition, index: int) -> Check:
     """``ValueError`` (``ExpressionError``) when it cannot be compiled."""
     if c.expression is not None:
         program = compile_expression(c.expression)
-        return Check(c.expression, 30, lambda s: run(program, s.cel_context()), index)
+        roots = frozenset(program.variables()) & VARIABLES
+        return Check(c.expression, 30, lambda s: run(program, s.cel_context(roots)), index)
     assert c.field is not None and c.op is not None
     path, op, want = c.field, c.op, c.value
     label = f"{path} {op.value}" + ("" if op in _SET | _EMPTY | {Operator.CHANGED}
