@@ -6,7 +6,8 @@ enabled triggers, next to the raw consume rate of the same topic with the same c
 Each event is evaluated against 5 triggers listening to it (a ``fieldChange`` of the field the
 event changed; the triggers are spread over fields so that every field has 5), with 3
 conditions each (a comparison, an any-item condition, and a CEL expression); exactly one of the
-5 fires per event (1 in 5), with one HTTP effect. The worker is the service's own: Faust
+5 fires per event (1 in 5), with one HTTP effect. The comparison differs from trigger to
+trigger; the item condition is the same in all (an event checks equal conditions once). The worker is the service's own: Faust
 ``take_events`` batches, ``SafeHandler``, ``OrderEventsHandler`` (one PostgreSQL transaction per
 batch: positions, decided events, order and customer state, the outbox row), then the firings,
 action requests and evaluation records produced and acknowledged by the broker before the batch
@@ -74,7 +75,7 @@ def trigger_spec(n: int) -> dict[str, Any]:
     group, j = divmod(n, PER_EVENT)
     return {"name": f"bench {n}", "enabled": True,
             "event": {"fieldChange": {"field": f"f{group}"}},
-            "conditions": [{"field": "order.totalCost", "op": "gte", "value": 0},
+            "conditions": [{"field": "order.totalCost", "op": "gte", "value": j},
                            {"field": "order.items.category", "op": "eq", "value": "devices"},
                            {"expression": f"int(order.totalCost) % {PER_EVENT} == {j}"}],
             "effects": [{"type": "http", "url": "http://127.0.0.1:9/{id_order}"}]}

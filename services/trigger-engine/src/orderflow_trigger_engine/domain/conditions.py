@@ -29,6 +29,11 @@ class Check:
     cost: int
     test: Test
     index: int  # its place in the trigger's list
+    key: str = ""  # equal for equal conditions: one event checks each only once
+
+    @classmethod
+    def of(cls, c: Condition, label: str, cost: int, test: Test, index: int) -> Check:
+        return cls(label, cost, test, index, c.model_dump_json(exclude_none=True))
 
 
 def values_at(data: Any, path: str) -> list[Any]:
@@ -85,7 +90,8 @@ def compile_condition(c: Condition, index: int) -> Check:
     if c.expression is not None:
         program = compile_expression(c.expression)
         roots = frozenset(program.variables()) & VARIABLES
-        return Check(c.expression, 30, lambda s: run(program, s.cel_context(roots)), index)
+        return Check.of(c, c.expression, 30, lambda s: run(program, s.cel_context(roots)),
+                        index)
     assert c.field is not None and c.op is not None
     path, op, want = c.field, c.op, c.value
     label = f"{path} {op.value}" + ("" if op in _SET | _EMPTY | {Operator.CHANGED}
@@ -93,17 +99,17 @@ def compile_condition(c: Condition, index: int) -> Check:
     if c.aggregate in ("count", "sum"):
         label = f"{c.aggregate}({path}) {op.value} {want!r}"
     if op in (Operator.CHANGED, Operator.CHANGED_TO, Operator.CHANGED_FROM):
-        return Check(label, 1, _changed(path.removeprefix("order."), op, want), index)
+        return Check.of(c, label, 1, _changed(path.removeprefix("order."), op, want), index)
     if op in _SET or op in _EMPTY:
         wanted = op in _SET
 
         def presence(s: Scope) -> tuple[bool, Any]:
             found = [v for v in values_at(s.data, path) if _is_set(v)]
             return bool(found) is wanted, _shown(found) if found else None
-        return Check(label, 1, presence, index)
+        return Check.of(c, label, 1, presence, index)
     compare, cost = (_regex(str(want)), 20) if op is Operator.MATCHES else (COMPARE[op], 2)
     if c.aggregate in ("count", "sum"):
-        return Check(label, 10, _aggregate(path, c.aggregate, compare, want), index)
+        return Check.of(c, label, 10, _aggregate(path, c.aggregate, compare, want), index)
     every = c.aggregate == "all"
 
     def test(s: Scope) -> tuple[bool, Any]:
@@ -112,7 +118,8 @@ def compile_condition(c: Condition, index: int) -> Check:
             return False, None
         hits = (compare(v, want) for v in found)
         return (all(hits) if every else any(hits)), _shown(found)
-    return Check(label, cost + (5 if "." in path.split(".", 1)[-1] else 0), test, index)
+    return Check.of(c, label, cost + (5 if "." in path.split(".", 1)[-1] else 0), test,
+                    index)
 
 
 def _regex(source: str) -> Callable[[Any, Any], bool]:

@@ -90,8 +90,12 @@ def evaluate(trigger: CompiledTrigger, scope: Scope, every: bool = False) -> Eva
     (a dry run) check them all."""
     results: list[ConditionResult] = []
     fired = True
+    checked = scope.checked
     for check in trigger.checks:
-        holds, value = check.test(scope)
+        seen = checked.get(check.key)
+        if seen is None:
+            seen = checked[check.key] = check.test(scope)
+        holds, value = seen
         results.append(ConditionResult(check.index, check.label, holds, value))
         if not holds:
             fired = False

@@ -19,6 +19,7 @@ class Scope:
         self.event = event
         self.data: dict[str, Any] = {"order": event.order, "event": event.details,
                                      "customer": customer}
+        self.checked: dict[str, tuple[bool, Any]] = {}  # by condition: triggers share many
         self._cel: cel.Context | None = None
         self._roots: frozenset[str] = frozenset()
 
