@@ -21,6 +21,7 @@ from orderflow_schemas.topics import (
 )
 from orderflow_schemas.triggers import TriggerEvaluation, TriggerFiring
 from orderflow_trigger_engine.consumers.order_events import OrderEventsHandler
+from orderflow_trigger_engine.store import outbox
 
 from .conftest import Engine, eventually
 
@@ -258,3 +259,20 @@ def test_a_redelivered_event_decides_nothing_new(engine: Engine) -> None:
     assert len(engine.outputs.of(TRIGGER_EVALUATIONS, oid)) == 1
     assert [f.id for f in firings(engine, oid)] == [fired.verdicts[0].firing_id]
     assert len(engine.outputs.of(ACTION_REQUESTS, oid)) == 1
+
+
+def test_what_a_crash_left_in_the_outbox_is_published(engine: Engine) -> None:
+    oid = f"left-{uuid.uuid4().hex[:6]}"
+    firing = TriggerFiring(trigger_id="t", trigger_name="n", event_id="e", event_name="x",
+                           external_order_id=oid, outcome="fired")  # type: ignore[arg-type]
+    resources = engine.client.app.state.resources  # type: ignore[attr-defined]
+
+    async def leave_and_relay() -> int:
+        await resources.pool.execute(
+            "INSERT INTO outbox_batches(messages, created_at) VALUES ($1, now() - interval "
+            "'1 minute')", outbox.pack([(TRIGGER_FIRINGS, oid, firing.to_wire())]))
+        return await outbox.relay(resources.pool, resources.producer, older_than=10)
+
+    assert engine.client.portal.call(leave_and_relay) == 1  # type: ignore[union-attr]
+    assert [f.id for f in firings(engine, oid)] == [firing.id] or eventually(
+        lambda: [f.id for f in firings(engine, oid)] == [firing.id])

@@ -42,6 +42,7 @@ def build_app(settings: TriggerEngineSettings | None = None) -> FastAPI:
             res.spawn(feed.run(), "trigger-feed")
             await feed.loaded.wait()  # a worker evaluates only once it holds every trigger
             await outbox.relay(res.pool, res.producer)  # what a crash left unpublished
+            res.spawn(outbox.tend_forever(res.pool, res.producer), "trigger-outbox")
             handler = OrderEventsHandler(res.pool, res.producer, feed, settings.topic_prefix)
             if settings.trigger_consumer == "confluent":
                 res.consume("order-events", (ORDER_EVENTS, ORDER_ACTIONS), handler,

@@ -44,5 +44,6 @@ CREATE TABLE consumer_offsets (
 -- What a batch produced, one row per batch, published after the commit and then deleted.
 CREATE TABLE outbox_batches (
     seq bigserial PRIMARY KEY,
-    messages bytea NOT NULL
+    messages bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
 );

@@ -7,14 +7,17 @@ delete leaves the row to ``relay`` (consumers dedupe on message ids)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 
 import asyncpg
 import orjson
+from confluent_kafka import KafkaException
 from orderflow_runtime.kafka import EventProducer
 from orderflow_schemas import Topic
 from orderflow_schemas.topics import BY_NAME
 
+log = logging.getLogger(__name__)
 Outgoing = tuple[Topic, str | None, bytes]
 
 
@@ -41,9 +44,28 @@ async def publish(pool: asyncpg.Pool, producer: EventProducer, seq: int,
     await pool.execute("DELETE FROM outbox_batches WHERE seq = $1", seq)
 
 
-async def relay(pool: asyncpg.Pool, producer: EventProducer) -> int:
-    """Publish what a crash left behind; returns how many batches."""
-    rows = await pool.fetch("SELECT seq, messages FROM outbox_batches ORDER BY seq")
+async def relay(pool: asyncpg.Pool, producer: EventProducer, older_than: float = 0.0) -> int:
+    """Publish what a crash (or a worker that lost its partitions before it could publish) left
+    behind, written at least ``older_than`` seconds ago; returns how many batches."""
+    rows = await pool.fetch(
+        "SELECT seq, messages FROM outbox_batches "
+        "WHERE created_at <= now() - make_interval(secs => $1) ORDER BY seq", older_than)
     for row in rows:
         await publish(pool, producer, row["seq"], unpack(bytes(row["messages"])))
     return len(rows)
+
+
+async def tend_forever(pool: asyncpg.Pool, producer: EventProducer, interval: float = 10.0,
+                       keep_decided_days: float = 7.0) -> None:
+    """Every ``interval``: publish batches left over for longer than that (the handler publishes
+    its own at once; a duplicate is harmless, consumers dedupe on message ids), and forget
+    decided event ids older than ``keep_decided_days`` (copies of an event come within
+    minutes, not days)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await relay(pool, producer, older_than=interval)
+            await pool.execute("DELETE FROM decided_events WHERE decided_at < now() - "
+                               "make_interval(secs => $1)", keep_decided_days * 86400)
+        except (OSError, asyncpg.PostgresError, KafkaException) as exc:
+            log.warning("outbox relay failed, will retry", extra={"error": repr(exc)})
