@@ -7,11 +7,12 @@ Each event is evaluated against 5 triggers listening to it (a ``fieldChange`` of
 event changed; the triggers are spread over fields so that every field has 5), with 3
 conditions each (a comparison, an any-item condition, and a CEL expression); exactly one of the
 5 fires per event (1 in 5), with one HTTP effect. The comparison differs from trigger to
-trigger; the item condition is the same in all (an event checks equal conditions once). The worker is the service's own: Faust
-``take_events`` batches, ``SafeHandler``, ``OrderEventsHandler`` (one PostgreSQL transaction per
+trigger; the item condition is the same in all (an event checks equal conditions once). The
+worker is the service's own: the runtime's ``TopicConsumer`` (``--faust``: also the Faust agent
+at 1,000 triggers), ``SafeHandler``, ``OrderEventsHandler`` (one PostgreSQL transaction per
 batch: positions, decided events, order and customer state, the outbox row), then the firings,
-action requests and evaluation records produced and acknowledged by the broker before the batch
-is acked. The time runs from the start of the first batch to the end of the last.
+action requests and evaluation records produced and acknowledged by the broker before the
+offsets are committed. The time runs from the start of the first batch to the end of the last.
 
 Baselines in the same run: the raw consume rate of the same topic with the engine's client (the
 runtime's confluent-kafka ``TopicConsumer``, nothing done), and with Faust (``take_events``,
