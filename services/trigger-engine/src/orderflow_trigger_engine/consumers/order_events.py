@@ -4,10 +4,13 @@ In that transaction: the partitions' positions are checked and advanced (a recor
 again after a crash or a rebalance is recognised), event ids already decided are skipped (a copy
 of an event published twice is not evaluated again), the order and customer state the
 evaluations saw is saved, and what they produced goes to the outbox. So the decision for an event
-is fixed when it commits: the trigger revisions and state it saw cannot change it afterwards."""
+is fixed when it commits: the trigger revisions and state it saw cannot change it afterwards.
+A record that cannot be decoded becomes a dead letter in the same outbox row. Anything else that
+fails (the database, the broker) raises, and ``SafeHandler`` retries the batch."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,10 +18,11 @@ from typing import Any
 import asyncpg
 from orderflow_runtime import positions
 from orderflow_runtime.kafka import EventProducer, Record
-from orderflow_schemas import DecodeError, OrderAction, OrderEvent
+from orderflow_schemas import DeadLetter, DecodeError, OrderAction, OrderEvent
 from orderflow_schemas.codec import load
 from orderflow_schemas.topics import (
     ACTION_REQUESTS,
+    DLQ,
     ORDER_ACTIONS,
     ORDER_EVENTS,
     TRIGGER_EVALUATIONS,
@@ -34,7 +38,10 @@ from ..domain.scope import Scope
 from ..store import outbox, state
 from ..store.feed import TriggerFeed
 
+log = logging.getLogger(__name__)
+POISON = Counter("orderflow_trigger_poison_total", "Records the engine dead-lettered")
 EVALUATED = Counter("orderflow_trigger_evaluations_total", "Trigger evaluations", ["outcome"])
+FIRED, NOT_FIRED = EVALUATED.labels("fired"), EVALUATED.labels("not_fired")
 
 
 @dataclass(frozen=True)
@@ -75,15 +82,35 @@ class OrderEventsHandler:
 
     async def __call__(self, records: Sequence[Record]) -> None:
         await self.flush()  # what a failed publish left: before anything newer
-        items = [self._item(r) for r in records]
+        items, poison = self._items(records)
         async with self.pool.acquire() as conn, conn.transaction():
             fresh = await positions.unseen(conn, items, lambda i: i.record)
+            unseen_poison = await positions.unseen(conn, poison, lambda p: p[0])
             out = await self._decide(conn, fresh) if fresh else []
+            out += [(DLQ, r.key_str, letter) for r, letter in unseen_poison]
             seq = await outbox.add(conn, out) if out else None
             await positions.advance(conn, records)
         if seq is not None:
             self._unpublished.append((seq, out))
         await self.flush()
+
+    def _items(self, records: Sequence[Record]) -> tuple[list[Item], list[tuple[Record, bytes]]]:
+        """The records decoded, and the dead letters of those that cannot be: written with the
+        batch, so that one poison record does not send the batch through record by record."""
+        items: list[Item] = []
+        poison: list[tuple[Record, bytes]] = []
+        for record in records:
+            try:
+                items.append(self._item(record))
+            except DecodeError as exc:
+                log.warning("dead-lettered", extra={"position": record.position,
+                                                    "reason": str(exc)})
+                POISON.inc()
+                poison.append((record, DeadLetter.of(
+                    service="trigger-engine", reason=str(exc), value=record.value,
+                    key=record.key, topic=record.topic, partition=record.partition,
+                    offset=record.offset, external_order_id=record.key_str).to_wire()))
+        return items, poison
 
     async def flush(self) -> None:
         while self._unpublished:
@@ -124,8 +151,8 @@ class OrderEventsHandler:
             out += [(ACTION_REQUESTS, key, r.to_wire()) for r in decision.requests]
             if decision.evaluation is not None:
                 out.append((TRIGGER_EVALUATIONS, key, decision.evaluation.to_wire()))
-                EVALUATED.labels("fired").inc(decision.evaluation.fired)
-                EVALUATED.labels("not_fired").inc(
+                FIRED.inc(decision.evaluation.fired)
+                NOT_FIRED.inc(
                     len(decision.evaluation.verdicts) - decision.evaluation.fired)
         await state.save(conn, batch)
         return out

@@ -15,6 +15,7 @@ import gc
 import logging
 
 import asyncpg
+from pydantic import ValidationError
 
 from .index import TriggerIndex
 from .triggers import CHANNEL, TriggerStore, definition
@@ -36,11 +37,18 @@ class TriggerFeed:
         if full:
             self.index = TriggerIndex()
         for row in rows:
+            self.seen = max(self.seen, row["change_seq"])
             if row["deleted"]:
                 self.index.remove(row["id"])
-            else:
+                continue
+            try:
                 self.index.put(definition(row))
-            self.seen = max(self.seen, row["change_seq"])
+            except ValidationError as exc:
+                # Saved under older rules (e.g. an event name no longer known): skipped, loudly,
+                # rather than stopping the feed for every other trigger.
+                self.index.remove(row["id"])
+                log.error("stored trigger is not valid now", extra={"trigger": row["id"],
+                                                                     "error": str(exc)})
         return len(rows)
 
     async def run(self) -> None:
