@@ -276,3 +276,15 @@ def test_what_a_crash_left_in_the_outbox_is_published(engine: Engine) -> None:
     assert engine.client.portal.call(leave_and_relay) == 1  # type: ignore[union-attr]
     assert [f.id for f in firings(engine, oid)] == [firing.id] or eventually(
         lambda: [f.id for f in firings(engine, oid)] == [firing.id])
+
+
+def test_a_stored_trigger_invalid_today_does_not_stop_the_feed(engine: Engine) -> None:
+    resources = engine.client.app.state.resources  # type: ignore[attr-defined]
+    old = {**trigger("old rules", "orderSHIPPED"), "enabled": True}
+    engine.client.portal.call(  # type: ignore[union-attr]
+        resources.pool.execute, "INSERT INTO triggers(id, name, enabled, spec) VALUES "
+        "('legacy', 'old rules', true, $1)", old)
+    made = engine.create(trigger(f"after-{uuid.uuid4().hex[:6]}", "orderUPDATED"))
+    wait_held(engine, made["id"], 1)
+    assert engine.client.app.state.feed.index.get("legacy") is None  # type: ignore[attr-defined]
+    assert "worker trigger-feed stopped" not in engine.client.get("/healthz").text
