@@ -171,3 +171,12 @@ def test_a_decision_is_the_same_every_time_and_lists_every_trigger_once() -> Non
 
 def test_no_evaluation_record_when_nothing_listened() -> None:
     assert decide(view(), [], scope()).evaluation is None
+
+
+def test_outbox_frames_round_trip() -> None:
+    from orderflow_schemas.topics import DLQ, TRIGGER_FIRINGS
+    from orderflow_trigger_engine.store.outbox import pack, unpack
+
+    messages = [(TRIGGER_FIRINGS, "o-ü", b'{"a": "\\"x\\""}'), (DLQ, None, b""),
+                (DLQ, "", b"\x00\xff")]
+    assert unpack(pack(messages)) == messages

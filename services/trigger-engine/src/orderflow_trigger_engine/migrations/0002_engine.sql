@@ -47,3 +47,5 @@ CREATE TABLE outbox_batches (
     messages bytea NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
 );
+-- Written once, read once: not worth compressing (pglz cost more than the write).
+ALTER TABLE outbox_batches ALTER COLUMN messages SET STORAGE EXTERNAL;

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 from collections.abc import Sequence
 
 import asyncpg
-import orjson
 from confluent_kafka import KafkaException
 from orderflow_runtime.kafka import EventProducer
 from orderflow_schemas import Topic
@@ -21,12 +21,32 @@ log = logging.getLogger(__name__)
 Outgoing = tuple[Topic, str | None, bytes]
 
 
+_HEAD = struct.Struct(">HiI")  # topic name length, key length (-1: none), value length
+
+
 def pack(messages: Sequence[Outgoing]) -> bytes:
-    return orjson.dumps([[t.name, k, v.decode()] for t, k, v in messages])
+    """Length-prefixed frames: JSON inside JSON would escape every payload again."""
+    parts: list[bytes] = []
+    for topic, key, value in messages:
+        name, k = topic.name.encode(), key.encode() if key is not None else b""
+        parts += [_HEAD.pack(len(name), len(k) if key is not None else -1, len(value)),
+                  name, k, value]
+    return b"".join(parts)
 
 
 def unpack(blob: bytes) -> list[Outgoing]:
-    return [(BY_NAME[t], k, v.encode()) for t, k, v in orjson.loads(blob)]
+    out: list[Outgoing] = []
+    at = 0
+    while at < len(blob):
+        n, k, v = _HEAD.unpack_from(blob, at)
+        at += _HEAD.size
+        name = blob[at:at + n].decode()
+        at += n
+        key = blob[at:at + k].decode() if k >= 0 else None
+        at += max(k, 0)
+        out.append((BY_NAME[name], key, blob[at:at + v]))
+        at += v
+    return out
 
 
 async def add(conn: asyncpg.Connection, messages: Sequence[Outgoing]) -> int:
