@@ -62,7 +62,7 @@ async def test_a_delivered_order_fires_the_hook_once_and_shows_in_the_timeline(
                 r = await http.get(f"{platform.urls['history']}/api/v1/orders/{order_id}/timeline")
                 return r.json() if r.status_code == 200 else {"entries": []}
 
-            kinds = {"order_event", "trigger_firing", "effect_succeeded"}
+            kinds = {"order_event", "trigger_evaluation", "trigger_firing", "effect_succeeded"}
             seen = await poll(timeline, lambda t: kinds <= {e["kind"] for e in t["entries"]})
             entries = seen["entries"]
             event = next(e for e in entries if e["kind"] == "order_event")
@@ -71,6 +71,9 @@ async def test_a_delivered_order_fires_the_hook_once_and_shows_in_the_timeline(
             assert event["name"] == "orderDELIVERED"
             assert firing["data"]["outcome"] == "fired"
             assert firing["data"]["triggerId"] == trigger_id
+            explained = next(e for e in entries if e["kind"] == "trigger_evaluation")
+            assert [(v["triggerId"], v["outcome"]) for v in explained["data"]["verdicts"]] == \
+                [(trigger_id, "fired")]
             assert result["data"]["httpStatus"] == 200
             assert entries.index(event) < entries.index(firing) < entries.index(result)
 

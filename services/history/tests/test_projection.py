@@ -52,3 +52,20 @@ def test_order_row_pulls_out_what_rfm_needs_and_a_batch_keeps_the_latest() -> No
     assert order_row(event(OrderStatus.DELIVERED, None, {"phone": "1"}), 0, 0).customer_key == "1"
     later = order_row(event(OrderStatus.CANCELLED, None, doc), 2, 9)
     assert latest_per_order([later, row]) == [later]
+
+
+def test_a_trigger_evaluation_is_one_row_naming_what_failed() -> None:
+    from orderflow_schemas import FiringOutcome, TriggerEvaluation, TriggerVerdict
+
+    verdicts = [TriggerVerdict(trigger_id=f"t{i}", trigger_name=f"n{i}", revision=1,
+                               outcome=FiringOutcome.NOT_FIRED,
+                               failed_condition="order.totalCost gt 500", failed_value=12)
+                for i in range(1000)]
+    verdicts[0] = TriggerVerdict(trigger_id="t0", trigger_name="n0", revision=2,
+                                 outcome=FiringOutcome.FIRED, firing_id="f0")
+    row = timeline_row(TriggerEvaluation(event_id="e1", event_name="orderDELIVERED",
+                                         external_order_id="o1", fired=1, verdicts=verdicts), "p")
+    assert row is not None
+    assert (row.kind, row.name, row.related_id) == ("trigger_evaluation", "1 of 1000 fired", "e1")
+    assert row.payload["verdicts"][1]["failedCondition"] == "order.totalCost gt 500"
+    assert row.payload["verdicts"][1]["failedValue"] == 12

@@ -166,3 +166,26 @@ def test_event_history_filters_and_pages_newest_first(
     ids = [e["externalOrderId"] for p in (first, second.json(), third) for e in p["events"]]
     assert ids == ["o3", "o2", "o2", "o1", "o1"] and third["nextCursor"] is None
     assert first["events"][0]["data"]["versionTag"] == "v1"
+
+
+def test_a_trigger_evaluation_is_one_timeline_entry_explaining_every_trigger(
+        client: TestClient, produce: Produce) -> None:
+    from orderflow_schemas import TriggerEvaluation, TriggerVerdict
+    from orderflow_schemas.topics import TRIGGER_EVALUATIONS
+
+    created = order_event("o1", "INITIALIZED", at=at(1))
+    produce(ORDER_EVENTS, created)
+    verdicts = [TriggerVerdict(trigger_id=f"t{i}", trigger_name=f"rule {i}", revision=1,
+                               outcome=FiringOutcome.NOT_FIRED,
+                               failed_condition="order.totalCost gt 500", failed_value=100)
+                for i in range(300)]
+    produce(TRIGGER_EVALUATIONS, TriggerEvaluation(
+        event_id=created.id, event_name=created.name, external_order_id="o1", fired=0,
+        verdicts=verdicts, occurred_at=at(2)))
+    body = eventually(lambda: (r := client.get("/api/v1/orders/o1/timeline")).status_code == 200
+                      and len(r.json()["entries"]) == 2 and r.json())
+    entry = body["entries"][1]
+    assert (entry["kind"], entry["name"]) == ("trigger_evaluation", "0 of 300 fired")
+    assert entry["data"]["verdicts"][299] == {
+        "triggerId": "t299", "triggerName": "rule 299", "revision": 1, "outcome": "not_fired",
+        "firingId": None, "failedCondition": "order.totalCost gt 500", "failedValue": 100}

@@ -39,8 +39,10 @@ from .triggers import (
     Operator,
     Schedule,
     TriggerDefinition,
+    TriggerEvaluation,
     TriggerFiring,
     TriggerSpec,
+    TriggerVerdict,
 )
 
 __all__ = [
@@ -76,8 +78,10 @@ __all__ = [
     "SmsEffect",
     "Topic",
     "TriggerDefinition",
+    "TriggerEvaluation",
     "TriggerFiring",
     "TriggerSpec",
+    "TriggerVerdict",
     "WireModel",
     "decode",
     "event_name",

@@ -12,7 +12,7 @@ from .dead_letters import DeadLetter
 from .effects import ActionRequest, ActionResult
 from .external_actions import Comment, ExternalActionDefinition, ExternalActionExecution
 from .orders import OrderAction, OrderDocument, OrderEvent
-from .triggers import TriggerFiring
+from .triggers import TriggerEvaluation, TriggerFiring
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,13 @@ ORDER_ACTIONS = Topic(
 )
 TRIGGER_FIRINGS = Topic(
     "orderflow.trigger-firings", TriggerFiring, "externalOrderId",
-    "Each trigger evaluation that fired, was scheduled or did not fire, with reasons.",
+    "Each trigger that fired (or was scheduled) on an event, with the conditions that held.",
+    "internal",
+)
+TRIGGER_EVALUATIONS = Topic(
+    "orderflow.trigger-evaluations", TriggerEvaluation, "externalOrderId",
+    "One per event that triggers listened to: each trigger evaluated, its outcome and, when it "
+    "did not fire, the condition that failed and the value it saw.",
     "internal",
 )
 ACTION_REQUESTS = Topic(
@@ -93,6 +99,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     EXTERNAL_ACTIONS,
     COMMENTS,
     DLQ,
+    TRIGGER_EVALUATIONS,
 )
 
 BY_NAME: dict[str, Topic] = {t.name: t for t in ALL_TOPICS}

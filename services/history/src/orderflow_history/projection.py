@@ -17,6 +17,7 @@ from orderflow_schemas import (
     Message,
     OrderAction,
     OrderEvent,
+    TriggerEvaluation,
     TriggerFiring,
 )
 
@@ -57,6 +58,10 @@ def _kind_and_name(m: Message) -> tuple[str, str, str | None]:
             return "order_action", m.action, None
         case TriggerFiring():
             return "trigger_firing", m.trigger_name, m.event_id
+        case TriggerEvaluation():
+            # One row per event, however many triggers listened: the payload lists each
+            # trigger's outcome and, for those that did not fire, the condition that failed.
+            return "trigger_evaluation", f"{m.fired} of {len(m.verdicts)} fired", m.event_id
         case ActionRequest():
             return "effect_requested", m.effect.type, m.firing_id
         case ActionResult():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from orderflow_runtime.settings import CommonSettings
 from pydantic import Field
 
@@ -10,3 +12,13 @@ class TriggerEngineSettings(CommonSettings):
     http_port: int = Field(8002, description="Port of the trigger-engine HTTP API")
     consumer_group: str = Field("orderflow-trigger-engine", description="Faust app id and group")
     faust_datadir: str = Field("", description="Faust's data folder; a temporary one when empty")
+    trigger_consumer: Literal["confluent", "faust"] = Field(
+        "confluent", description="The consumer of order events: the runtime's confluent-kafka "
+        "consumer group member, or the Faust agent (bench/trigger_bench.py measures both)")
+    trigger_batch_size: int = Field(
+        2000, ge=1, description="Most events decided in one PostgreSQL transaction")
+    trigger_batch_seconds: float = Field(
+        0.05, gt=0, description="Longest wait for a batch to fill before it is decided")
+    trigger_poll_seconds: float = Field(
+        1.0, gt=0, description="How often a worker looks for trigger changes when no "
+                               "notification came (changes normally arrive by LISTEN/NOTIFY)")

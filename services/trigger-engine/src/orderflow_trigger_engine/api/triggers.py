@@ -1,41 +1,28 @@
-"""``/api/v1/triggers``: create, read, list, replace and delete triggers."""
+"""``/api/v1/triggers``: create, read, list, replace, enable, disable and delete triggers. A
+change reaches every worker through ``store/feed.py`` (LISTEN/NOTIFY), within a second or so."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from orderflow_runtime.web import require_scope
+from fastapi import APIRouter, HTTPException, Query, Response
 from orderflow_schemas import TriggerDefinition, TriggerSpec
 
-from ..store import TriggerStore
+from .deps import NOT_FOUND, CanRead, CanWrite, Store, checked
 
 router = APIRouter(prefix="/api/v1/triggers", tags=["triggers"])
-CanRead = Depends(require_scope("triggers.read"))
-CanWrite = Depends(require_scope("triggers.write"))
 
 
-def _store(request: Request) -> TriggerStore:
-    return request.app.state.store  # type: ignore[no-any-return]
-
-
-Store = Annotated[TriggerStore, Depends(_store)]
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "trigger not found"}}
-
-
-def _supported(spec: TriggerSpec) -> TriggerSpec:
-    # Delays and working windows need durable timers, which come with the trigger-engine work;
-    # refusing them is better than firing at the wrong time.
-    if spec.delay not in ("PT0S", "PT0M", "P0D") or spec.schedule.mode != "continuous":
-        raise HTTPException(422, "delays and working-hour windows are not supported yet: use "
-                                 '"delay": "PT0S" and "schedule": {"mode": "continuous"}')
-    return spec
+def _found(trigger: TriggerDefinition | None) -> TriggerDefinition:
+    if trigger is None:
+        raise HTTPException(404, "trigger not found")
+    return trigger
 
 
 @router.post("", status_code=201, dependencies=[CanWrite], response_model=TriggerDefinition,
              response_model_by_alias=True)
 async def create_trigger(spec: TriggerSpec, store: Store) -> TriggerDefinition:
-    return await store.create(_supported(spec))
+    return await store.create(checked(spec))
 
 
 @router.get("", dependencies=[CanRead])
@@ -49,19 +36,25 @@ async def list_triggers(store: Store, limit: Annotated[int, Query(ge=1, le=500)]
 @router.get("/{trigger_id}", dependencies=[CanRead], response_model=TriggerDefinition,
             response_model_by_alias=True, responses=NOT_FOUND)
 async def get_trigger(trigger_id: str, store: Store) -> TriggerDefinition:
-    found = await store.get(trigger_id)
-    if found is None:
-        raise HTTPException(404, "trigger not found")
-    return found
+    return _found(await store.get(trigger_id))
 
 
 @router.put("/{trigger_id}", dependencies=[CanWrite], response_model=TriggerDefinition,
             response_model_by_alias=True, responses=NOT_FOUND)
 async def replace_trigger(trigger_id: str, spec: TriggerSpec, store: Store) -> TriggerDefinition:
-    found = await store.replace(trigger_id, _supported(spec))
-    if found is None:
-        raise HTTPException(404, "trigger not found")
-    return found
+    return _found(await store.replace(trigger_id, checked(spec)))
+
+
+@router.post("/{trigger_id}/enable", dependencies=[CanWrite], response_model=TriggerDefinition,
+             response_model_by_alias=True, responses=NOT_FOUND)
+async def enable_trigger(trigger_id: str, store: Store) -> TriggerDefinition:
+    return _found(await store.set_enabled(trigger_id, True))
+
+
+@router.post("/{trigger_id}/disable", dependencies=[CanWrite], response_model=TriggerDefinition,
+             response_model_by_alias=True, responses=NOT_FOUND)
+async def disable_trigger(trigger_id: str, store: Store) -> TriggerDefinition:
+    return _found(await store.set_enabled(trigger_id, False))
 
 
 @router.delete("/{trigger_id}", status_code=204, dependencies=[CanWrite], responses=NOT_FOUND)

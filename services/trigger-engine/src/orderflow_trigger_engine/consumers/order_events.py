@@ -1,0 +1,158 @@
+"""Order events and order actions in, decisions out, one PostgreSQL transaction per batch.
+
+In that transaction: the partitions' positions are checked and advanced (a record handed over
+again after a crash or a rebalance is recognised), event ids already decided are skipped (a copy
+of an event published twice is not evaluated again), the order and customer state the
+evaluations saw is saved, and what they produced goes to the outbox. So the decision for an event
+is fixed when it commits: the trigger revisions and state it saw cannot change it afterwards.
+A record that cannot be decoded becomes a dead letter in the same outbox row. Anything else that
+fails (the database, the broker) raises, and ``SafeHandler`` retries the batch."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from orderflow_runtime import positions
+from orderflow_runtime.kafka import EventProducer, Record
+from orderflow_schemas import DeadLetter, DecodeError, OrderAction, OrderEvent
+from orderflow_schemas.codec import load
+from orderflow_schemas.topics import (
+    ACTION_REQUESTS,
+    DLQ,
+    ORDER_ACTIONS,
+    ORDER_EVENTS,
+    TRIGGER_EVALUATIONS,
+    TRIGGER_FIRINGS,
+)
+from prometheus_client import Counter
+from pydantic import ValidationError
+
+from ..domain.customers import customer_key, customer_view
+from ..domain.evaluate import decide
+from ..domain.events import EventView
+from ..domain.scope import Scope
+from ..store import outbox, state
+from ..store.feed import TriggerFeed
+
+log = logging.getLogger(__name__)
+POISON = Counter("orderflow_trigger_poison_total", "Records the engine dead-lettered")
+EVALUATED = Counter("orderflow_trigger_evaluations_total", "Trigger evaluations", ["outcome"])
+FIRED, NOT_FIRED = EVALUATED.labels("fired"), EVALUATED.labels("not_fired")
+
+
+@dataclass(frozen=True)
+class Item:
+    record: Record
+    message: OrderEvent | OrderAction
+    details: dict[str, Any]  # the message's JSON, without the order
+
+
+def _decode(record: Record, model: type[OrderEvent] | type[OrderAction]) -> Item:
+    data, _ = load(model, record.value)
+    try:
+        message = model.model_validate(data)
+    except ValidationError as exc:
+        raise DecodeError(f"invalid {model.TYPE}: {exc}") from exc
+    data.pop("order", None)
+    return Item(record, message, data)
+
+
+class OrderEventsHandler:
+    """The handler of ``orderflow.order-events`` and ``orderflow.order-actions``."""
+
+    def __init__(self, pool: asyncpg.Pool, producer: EventProducer, feed: TriggerFeed,
+                 prefix: str = "") -> None:
+        self.pool = pool
+        self.producer = producer
+        self.feed = feed
+        self._models: dict[str, type[OrderEvent] | type[OrderAction]] = {
+            ORDER_EVENTS.qualified(prefix): OrderEvent,
+            ORDER_ACTIONS.qualified(prefix): OrderAction}
+        self._unpublished: list[tuple[int, list[outbox.Outgoing]]] = []
+
+    def _item(self, record: Record) -> Item:
+        model = self._models.get(record.topic)
+        if model is None:
+            raise DecodeError(f"trigger-engine does not read topic {record.topic}")
+        return _decode(record, model)
+
+    async def __call__(self, records: Sequence[Record]) -> None:
+        await self.flush()  # what a failed publish left: before anything newer
+        items, poison = self._items(records)
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await positions.unseen(conn, items, lambda i: i.record)
+            unseen_poison = await positions.unseen(conn, poison, lambda p: p[0])
+            out = await self._decide(conn, fresh) if fresh else []
+            out += [(DLQ, r.key_str, letter) for r, letter in unseen_poison]
+            seq = await outbox.add(conn, out) if out else None
+            await positions.advance(conn, records)
+        if seq is not None:
+            self._unpublished.append((seq, out))
+        await self.flush()
+
+    def _items(self, records: Sequence[Record]) -> tuple[list[Item], list[tuple[Record, bytes]]]:
+        """The records decoded, and the dead letters of those that cannot be: written with the
+        batch, so that one poison record does not send the batch through record by record."""
+        items: list[Item] = []
+        poison: list[tuple[Record, bytes]] = []
+        for record in records:
+            try:
+                items.append(self._item(record))
+            except DecodeError as exc:
+                log.warning("dead-lettered", extra={"position": record.position,
+                                                    "reason": str(exc)})
+                POISON.inc()
+                poison.append((record, DeadLetter.of(
+                    service="trigger-engine", reason=str(exc), value=record.value,
+                    key=record.key, topic=record.topic, partition=record.partition,
+                    offset=record.offset, external_order_id=record.key_str).to_wire()))
+        return items, poison
+
+    async def flush(self) -> None:
+        while self._unpublished:
+            seq, out = self._unpublished[0]
+            await outbox.publish(self.pool, self.producer, seq, out)
+            self._unpublished.pop(0)
+
+    async def _decide(self, conn: asyncpg.Connection,
+                      items: Sequence[Item]) -> list[outbox.Outgoing]:
+        undecided = set(await conn.fetchval(
+            "WITH n AS (INSERT INTO decided_events(event_id) SELECT unnest($1::text[]) "
+            "ON CONFLICT DO NOTHING RETURNING event_id) SELECT coalesce(array_agg(event_id), "
+            "'{}') FROM n", [i.message.id for i in items]))
+        events = [i.message for i in items if isinstance(i.message, OrderEvent)]
+        batch = await state.load(conn, (i.message.external_order_id for i in items), events)
+        out: list[outbox.Outgoing] = []
+        index = self.feed.index
+        for item in items:
+            m = item.message
+            if isinstance(m, OrderEvent):
+                batch.apply(m)
+                view = EventView.of_event(m, item.details)
+            else:
+                held = batch.order(m.external_order_id)
+                view = EventView.of_action(m, held.document if held else {},
+                                           held.customer_id if held else None)
+            if m.id not in undecided:
+                continue  # decided before: its messages were published then
+            undecided.discard(m.id)
+            triggers = index.listening(view)
+            if not triggers:
+                continue
+            stats = batch.stats(customer_key(view.customer_id, view.order))
+            decision = decide(view, triggers, Scope(view, customer_view(
+                view.customer_id, view.order, stats)))
+            key = view.subject_id
+            out += [(TRIGGER_FIRINGS, key, f.to_wire()) for f in decision.firings]
+            out += [(ACTION_REQUESTS, key, r.to_wire()) for r in decision.requests]
+            if decision.evaluation is not None:
+                out.append((TRIGGER_EVALUATIONS, key, decision.evaluation.to_wire()))
+                FIRED.inc(decision.evaluation.fired)
+                NOT_FIRED.inc(
+                    len(decision.evaluation.verdicts) - decision.evaluation.fired)
+        await state.save(conn, batch)
+        return out
