@@ -35,8 +35,8 @@ CUSTOMER = SCORED + """
         WHERE $2 IN ('any', 'email') AND lower(email) = lower($1)
         UNION ALL
         SELECT customer_key, 3, last_order_at FROM customers
-        WHERE $2 IN ('any', 'phone') AND regexp_replace($1, '\D', '', 'g') <> ''
-          AND regexp_replace(phone, '\D', '', 'g') = regexp_replace($1, '\D', '', 'g')
+        WHERE $2 IN ('any', 'phone') AND regexp_replace($1, '\\D', '', 'g') <> ''
+          AND regexp_replace(phone, '\\D', '', 'g') = regexp_replace($1, '\\D', '', 'g')
     ) m ORDER BY rank, last_order_at DESC NULLS LAST LIMIT 1)
 SELECT c.*, s.r_score, s.f_score, s.m_score
 FROM customers c JOIN found f USING (customer_key) LEFT JOIN scored s USING (customer_key)
