@@ -20,11 +20,13 @@ from orderflow_schemas import (
     ActionRequest,
     ActionResult,
     DeadLetter,
+    ExternalActionEffect,
+    ExternalActionExecution,
     HttpEffect,
     Topic,
     decode,
 )
-from orderflow_schemas.topics import ACTION_REQUESTS, ACTION_RESULTS, DLQ
+from orderflow_schemas.topics import ACTION_REQUESTS, ACTION_RESULTS, DLQ, EXTERNAL_ACTIONS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -67,7 +69,8 @@ async def executor(kafka_bootstrap: str, database_url: str,
                    prefix: str) -> AsyncIterator[EventProducer]:
     settings = ExecutorSettings(
         kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=prefix,
-        allowed_hosts="127.0.0.1", retry_schedule="0.2,0.2", retry_jitter=0, poll_interval=0.05)
+        allowed_hosts="127.0.0.1", retry_schedule="0.2,0.2", retry_jitter=0, lease_seconds=1,
+        egress="allow-list-only")
     app = build_app(settings)
     async with app.router.lifespan_context(app):
         producer = EventProducer(kafka_bootstrap, prefix)
@@ -83,8 +86,9 @@ def request_to(url: str, order_id: str = "o-1") -> ActionRequest:
 
 async def read_all(bootstrap: str, topic: Topic, prefix: str, until: Any,
                    keep: Any = lambda v: True, timeout: float = 30) -> list[bytes]:
-    """Values of ``topic`` from the start that ``keep`` accepts, until ``until`` holds; the
-    partitions are assigned, not subscribed, so no group join is waited for."""
+    """Values of ``topic`` from the start that ``keep`` accepts, until ``until`` holds (``None``:
+    all there are after ``timeout`` seconds); the partitions are assigned, not subscribed, so no
+    group join is waited for."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused",
                          "enable.auto.commit": False})
     consumer.assign([TopicPartition(topic.qualified(prefix), p, OFFSET_BEGINNING)
@@ -92,8 +96,10 @@ async def read_all(bootstrap: str, topic: Topic, prefix: str, until: Any,
     values: list[bytes] = []
     deadline = asyncio.get_running_loop().time() + timeout
     try:
-        while not until(values):
+        while until is None or not until(values):
             if asyncio.get_running_loop().time() > deadline:
+                if until is None:
+                    break
                 raise AssertionError(f"timed out on {topic}; got {values}")
             for m in await asyncio.to_thread(consumer.consume, 100, 0.2):
                 if not m.error() and keep(m.value()):
@@ -144,4 +150,41 @@ async def test_a_private_address_not_allowed_is_refused_without_a_call(
     raw = await read_all(kafka_bootstrap, ACTION_RESULTS, prefix, lambda v: len(v) >= 1,
                          keep=lambda v: request.id.encode() in v)
     result = decode(ActionResult, raw[0])
-    assert result.outcome == "dead" and "internal address" in result.detail
+    assert result.outcome == "dead" and "ORDERFLOW_ALLOWED_HOSTS" in result.detail
+
+
+async def test_an_external_action_effect_is_published_once(
+        executor: EventProducer, kafka_bootstrap: str, prefix: str) -> None:
+    # Its claim had no lease (the lease came from timeoutSeconds, which only call URL has), so
+    # it was claimed again at once: ten publications and ten "succeeded" results. The test's
+    # lease_seconds is 1, so a second claim would come within the wait below.
+    request = ActionRequest(
+        external_order_id="o-ext", trigger_id="t-1", trigger_name="connector", firing_id="f-1",
+        event_id=str(uuid.uuid4()), effect=ExternalActionEffect(action="reserve-stock"))
+    await executor.send(ACTION_REQUESTS, request.external_order_id, request)
+    await read_all(kafka_bootstrap, ACTION_RESULTS, prefix, lambda v: len(v) >= 1,
+                   keep=lambda v: request.id.encode() in v)
+    await asyncio.sleep(3)
+    results = await read_all(kafka_bootstrap, ACTION_RESULTS, prefix, None,
+                             keep=lambda v: request.id.encode() in v, timeout=3)
+    published = await read_all(kafka_bootstrap, EXTERNAL_ACTIONS, prefix, None,
+                               keep=lambda v: request.id.encode() in v, timeout=3)
+    assert [decode(ActionResult, r).outcome for r in results] == ["succeeded"]
+    [execution] = [decode(ExternalActionExecution, p) for p in published]
+    assert (execution.action_id, execution.request_id) == ("reserve-stock", request.id)
+
+
+@pytest.mark.parametrize("url", [
+    "http://example.com/hook",  # public, but not listed: allow-list-only refuses it
+    "http://localhost:9/hook",  # a name not listed that resolves to loopback
+    "http://169.254.169.254/latest/meta-data",  # cloud metadata
+])
+async def test_allow_list_only_refuses_every_host_not_listed_without_a_call(
+        executor: EventProducer, kafka_bootstrap: str, prefix: str, url: str) -> None:
+    request = request_to(url)
+    await executor.send(ACTION_REQUESTS, request.external_order_id, request)
+    raw = await read_all(kafka_bootstrap, ACTION_RESULTS, prefix, lambda v: len(v) >= 1,
+                         keep=lambda v: request.id.encode() in v)
+    result = decode(ActionResult, raw[0])
+    assert result.outcome == "dead" and "ORDERFLOW_ALLOWED_HOSTS" in result.detail
+    assert result.http_status is None

@@ -32,3 +32,16 @@ async def test_an_allowed_host_or_host_port_passes() -> None:
     await check_url("http://127.0.0.1:8080/x", parse_allowed("127.0.0.1:8080"))
     with pytest.raises(EgressRefused):
         await check_url("http://127.0.0.1:9090/x", parse_allowed("127.0.0.1:8080"))
+
+
+async def test_allow_list_only_refuses_public_hosts_too() -> None:
+    with pytest.raises(EgressRefused, match="allow-list-only"):
+        await check_url("http://93.184.215.14/hook", frozenset(), allow_list_only=True)
+    with pytest.raises(EgressRefused, match="allow-list-only"):
+        await check_url("http://127.0.0.2/hook", parse_allowed("127.0.0.1"), allow_list_only=True)
+    await check_url("http://127.0.0.1:8080/x", parse_allowed("127.0.0.1"), allow_list_only=True)
+
+
+async def test_a_url_with_a_broken_port_is_refused_not_raised() -> None:
+    with pytest.raises(EgressRefused, match="not a valid URL"):
+        await check_url("http://127.0.0.1:99999/x", parse_allowed("127.0.0.1"))

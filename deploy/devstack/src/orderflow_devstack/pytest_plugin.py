@@ -35,6 +35,8 @@ def service_variables(kafka_bootstrap: str, database_url: str, topic_prefix: str
         "ORDERFLOW_TOPIC_PREFIX": topic_prefix,
         "ORDERFLOW_API_KEYS": TEST_API_KEY,
         "ORDERFLOW_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # Effects in tests never leave this machine, whatever URL a (fuzzed) trigger names.
+        "ORDERFLOW_EGRESS": "allow-list-only",
         "ORDERFLOW_KAFKA_SESSION_TIMEOUT_MS": "6000",
     }
 
@@ -89,7 +91,8 @@ def topic_prefix() -> str:
 @pytest.fixture
 def service_env(kafka_bootstrap: str, database_url: str, topic_prefix: str) -> dict[str, str]:
     """``ORDERFLOW_*`` variables for a service under test: session broker and database, this
-    test's topic prefix, API key ``test-key``, loopback allowed, a short group session timeout.
+    test's topic prefix, API key ``test-key``, only loopback reachable by effects
+    (``ORDERFLOW_EGRESS=allow-list-only``), a short group session timeout.
     Apply them with ``monkeypatch.setenv`` or pass them to a subprocess."""
     return service_variables(kafka_bootstrap, database_url, topic_prefix)
 

@@ -30,13 +30,13 @@ def build_app(settings: ExecutorSettings | None = None) -> FastAPI:
                 aiohttp.ClientSession() as session:
             app.state.resources = res
             app.state.pool = res.pool
-            res.consume("request-intake", [ACTION_REQUESTS], RequestIntake(res.pool),
-                        group_id=settings.consumer_group, service=SERVICE)
             worker = Worker(settings, res.pool, res.producer, session)
+            res.consume("request-intake", [ACTION_REQUESTS], RequestIntake(res.pool, worker.wake),
+                        group_id=settings.consumer_group, service=SERVICE)
             res.spawn(worker.run(), "effect-worker", stop=worker.stop)
             res.spawn(outbox.relay_forever(res.pool, res.producer), "outbox-relay")
             yield
             await res.stop_workers()
 
     return create_app(title="orderflow action-executor", api_keys=settings.api_keys,
-                      lifespan=lifespan)
+                      lifespan=lifespan, validation_status=422)

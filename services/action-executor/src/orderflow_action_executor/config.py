@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from orderflow_runtime.settings import CommonSettings
 from pydantic import Field
 
@@ -16,8 +18,19 @@ class ExecutorSettings(CommonSettings):
         "5,30,120,600,1800", description="Seconds to wait before each retry (comma-separated); "
         "when they run out the request is dead")
     retry_jitter: float = Field(0.2, ge=0, le=1, description="Random fraction added to each wait")
-    concurrency: int = Field(16, ge=1, description="Effects performed at the same time")
-    poll_interval: float = Field(0.2, gt=0, description="Seconds between looks for due requests")
+    concurrency: int = Field(64, ge=1, description="Effects performed at the same time")
+    poll_interval: float = Field(
+        5.0, gt=0, description="Longest sleep of an idle worker; new requests wake it at once "
+        "and a retry coming due wakes it on time, so this only bounds how late a request "
+        "left by another replica is seen")
+    lease_seconds: float = Field(
+        30.0, gt=0, description="How long a claim holds a request whose effect has no timeout of "
+        "its own (every effect but call URL, whose lease is its timeout); a worker that has not "
+        "recorded the attempt by then loses it and cannot record it any more")
+    egress: Literal["public", "allow-list-only"] = Field(
+        "public", description="'public': effects may call public addresses, and internal ones "
+        "only when listed in ORDERFLOW_ALLOWED_HOSTS; 'allow-list-only': only hosts listed there "
+        "(locked-down deployments, and every test run)")
 
     @property
     def retry_delays(self) -> list[float]:

@@ -2,7 +2,10 @@
 
 Loopback, private, link-local (which holds cloud metadata at 169.254.169.254), reserved and
 multicast addresses are refused unless the host or host:port is in ``ORDERFLOW_ALLOWED_HOSTS``.
-The check resolves the name, so a public name that points inside is refused too."""
+The check resolves the name, so a public name that points inside is refused too. With
+``allow_list_only`` (``ORDERFLOW_EGRESS=allow-list-only``) every host not listed is refused,
+public ones too: a locked-down deployment, and every test run, whose fuzzed triggers may name
+any address."""
 
 from __future__ import annotations
 
@@ -27,14 +30,21 @@ def _internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
             or ip.is_multicast or ip.is_unspecified)
 
 
-async def check_url(url: str, allowed: frozenset[str]) -> None:
+async def check_url(url: str, allowed: frozenset[str], allow_list_only: bool = False) -> None:
     parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:  # a port that is not a number or out of range
+        raise EgressRefused(f"{url!r} is not a valid URL: {exc}") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise EgressRefused(f"only absolute http(s) URLs may be called, not {url!r}")
     host = parts.hostname.lower()
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     if host in allowed or f"{host}:{port}" in allowed:
         return
+    if allow_list_only:
+        raise EgressRefused(
+            f"{host} is not in ORDERFLOW_ALLOWED_HOSTS, and ORDERFLOW_EGRESS=allow-list-only "
+            "refuses every other host")
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:

@@ -3,7 +3,7 @@ ignored, which is what makes each effect happen once."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import asyncpg
 from orderflow_runtime.kafka import Record
@@ -11,8 +11,9 @@ from orderflow_schemas import ActionRequest, decode
 
 
 class RequestIntake:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, on_new: Callable[[], None] = lambda: None) -> None:
         self.pool = pool
+        self.on_new = on_new  # wakes the worker: a new request is not left waiting for a poll
 
     async def __call__(self, records: Sequence[Record]) -> None:
         requests = [decode(ActionRequest, r.value) for r in records]  # DecodeError: poison
@@ -20,3 +21,4 @@ class RequestIntake:
             "INSERT INTO requests(request_id, external_order_id, payload) VALUES ($1, $2, $3) "
             "ON CONFLICT (request_id) DO NOTHING",
             [(r.id, r.external_order_id, r.to_dict()) for r in requests])
+        self.on_new()

@@ -5,6 +5,7 @@ it runs out the request is dead and dead-lettered."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -31,6 +32,10 @@ _NS = uuid.UUID("0b7e9a52-52b5-4a4b-8d0e-7f5d55f0c6a1")
 LEASE_GRACE = 30.0
 
 
+class LeaseLost(Exception):
+    """The attempt's claim expired and the request was claimed again: do not record it."""
+
+
 class Worker:
     def __init__(self, settings: ExecutorSettings, pool: asyncpg.Pool, producer: Any,
                  session: aiohttp.ClientSession) -> None:
@@ -42,37 +47,65 @@ class Worker:
         self.delays = settings.retry_delays
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._allow_list_only = settings.egress == "allow-list-only"
         self._running: set[asyncio.Task[None]] = set()
 
     def stop(self) -> None:
         self._stopping.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """New requests are in: look now (the intake calls this after each batch)."""
+        self._wake.set()
 
     async def run(self) -> None:
         while not self._stopping.is_set():
+            self._wake.clear()
             free = self.settings.concurrency - len(self._running)
             claimed = await self._claim(free) if free > 0 else []
             for row in claimed:
                 task = asyncio.create_task(self._perform(row))
                 self._running.add(task)
-                task.add_done_callback(self._running.discard)
-            if not claimed:
-                await asyncio.sleep(self.settings.poll_interval)
+                task.add_done_callback(self._done)
+            if len(claimed) < free:
+                await self._sleep()
+            elif free <= 0:
+                await self._wake.wait()  # a slot frees up (``_done``) or new work arrives
         if self._running:
             await asyncio.wait(self._running, timeout=LEASE_GRACE)
 
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._wake.set()
+
+    async def _sleep(self) -> None:
+        """Until woken, or the next retry or expired lease comes due, at most ``poll_interval``
+        (what another replica's intake wrote is seen by then): no fixed polling."""
+        due = await self.pool.fetchval(
+            "SELECT extract(epoch FROM min(greatest(next_attempt_at, coalesce(lease_until, "
+            "next_attempt_at))) - now()) FROM requests WHERE state = 'pending'")
+        wait = self.settings.poll_interval if due is None else min(
+            max(float(due), 0.0) + 0.01, self.settings.poll_interval)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), wait)
+
     async def _claim(self, limit: int) -> list[asyncpg.Record]:
+        # Every claim has a lease: the effect's own timeout (call URL) or ``lease_seconds``,
+        # plus a grace. A claim without one (NULL) was taken again at once: the external-action
+        # effect was published ten times.
         return await self.pool.fetch(
             """
             UPDATE requests SET attempts = attempts + 1, updated_at = now(),
-                lease_until = now() + make_interval(
-                    secs => (payload->'effect'->>'timeoutSeconds')::float + $2)
+                lease_until = now() + make_interval(secs => coalesce(
+                    (payload->'effect'->>'timeoutSeconds')::float, $3) + $2)
             WHERE request_id IN (
                 SELECT request_id FROM requests
                 WHERE state = 'pending' AND next_attempt_at <= now()
                   AND (lease_until IS NULL OR lease_until < now())
                 ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
             RETURNING request_id, payload, attempts
-            """, limit, LEASE_GRACE)
+            """, limit, LEASE_GRACE, self.settings.lease_seconds)
 
     async def _perform(self, row: asyncpg.Record) -> None:
         request = ActionRequest.model_validate(row["payload"])
@@ -80,17 +113,25 @@ class Worker:
         started = time.monotonic()
         async with self._slots:
             if request.effect.type == "http":
-                attempt = await call_url(self.session, request, self.allowed)
+                attempt = await call_url(self.session, request, self.allowed,
+                                         self._allow_list_only)
             elif request.effect.type == "external_action":
                 attempt = None  # done inside the transaction below, with its outbox row
             else:
                 attempt = Attempt.permanent(
                     f"effect type {request.effect.type!r} is not performed by this executor yet")
-        async with self.pool.acquire() as conn, conn.transaction():
-            if attempt is None:
-                attempt = await publish_external_action(conn, request)
-            pending = await self._record(conn, request, number, attempt,
-                                         (time.monotonic() - started) * 1000)
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                if attempt is None:
+                    attempt = await publish_external_action(conn, request)
+                pending = await self._record(conn, request, number, attempt,
+                                             (time.monotonic() - started) * 1000)
+        except LeaseLost:
+            # Another claim owns the request now: this attempt leaves no trace, and what the
+            # external-action effect queued above is rolled back with it.
+            log.warning("lease lost; attempt not recorded",
+                        extra={"request_id": request.id, "attempt": number})
+            return
         ATTEMPTS.labels(request.effect.type, attempt.outcome.value).inc()
         await outbox.publish(self.pool, self.producer, pending)
 
@@ -104,13 +145,19 @@ class Worker:
                 wait = base * (1 + random.random() * self.settings.retry_jitter)
             else:
                 outcome, state = ActionOutcome.DEAD, "dead"
-        await conn.execute(
+        # Fenced: only the claim that is still this attempt's (same attempt number, lease not
+        # expired) records it; a worker that lost its lease raises and rolls everything back.
+        recorded = await conn.fetchval(
             """
             UPDATE requests SET state = $2, last_error = $3, lease_until = NULL, updated_at = now(),
                 next_attempt_at = now() + $4::interval
-            WHERE request_id = $1 AND attempts = $5
+            WHERE request_id = $1 AND attempts = $5 AND state = 'pending'
+              AND lease_until >= now()
+            RETURNING true
             """, request.id, state, None if outcome is ActionOutcome.SUCCEEDED else attempt.detail,
             timedelta(seconds=wait or 0), number)
+        if not recorded:
+            raise LeaseLost(request.id)
         detail = attempt.detail + (f"; retry in {wait:.1f}s" if wait is not None else "")
         if outcome is ActionOutcome.DEAD and attempt.retryable:
             detail += f"; gave up after {number} attempts"

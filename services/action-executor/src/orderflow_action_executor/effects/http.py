@@ -15,7 +15,7 @@ from .outcome import Attempt
 
 
 async def call_url(session: aiohttp.ClientSession, request: ActionRequest,
-                   allowed: frozenset[str]) -> Attempt:
+                   allowed: frozenset[str], allow_list_only: bool = False) -> Attempt:
     effect = request.effect
     assert isinstance(effect, HttpEffect)
     ctx = context_for(request.external_order_id, request.trigger_id, request.order)
@@ -30,7 +30,7 @@ async def call_url(session: aiohttp.ClientSession, request: ActionRequest,
     headers.setdefault("Content-Type", "application/json")
     headers["Idempotency-Key"] = request.id  # lets the receiver drop a repeat after a crash
     try:
-        await check_url(url, allowed)
+        await check_url(url, allowed, allow_list_only)
     except EgressRefused as exc:
         return Attempt.permanent(str(exc))
     try:
