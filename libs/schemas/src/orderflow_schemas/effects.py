@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -97,3 +98,6 @@ class ActionResult(Message):
     detail: str = ""
     http_status: int | None = None
     duration_ms: float | None = None
+    endpoint_id: str | None = Field(default=None, description="The endpoint of a call URL")
+    next_attempt_at: datetime | None = Field(
+        default=None, description="When the next attempt is due, for a failed one")

@@ -13,6 +13,7 @@ from orderflow_runtime.resources import open_resources
 from orderflow_runtime.web import create_app
 from orderflow_schemas.topics import ACTION_REQUESTS
 
+from .api import dead, endpoints
 from .config import ExecutorSettings
 from .intake import RequestIntake
 from .worker import Worker
@@ -31,6 +32,8 @@ def build_app(settings: ExecutorSettings | None = None) -> FastAPI:
             app.state.resources = res
             app.state.pool = res.pool
             worker = Worker(settings, res.pool, res.producer, session)
+            app.state.worker = worker
+            app.state.endpoints = worker.endpoints
             res.consume("request-intake", [ACTION_REQUESTS], RequestIntake(res.pool, worker.wake),
                         group_id=settings.consumer_group, service=SERVICE)
             res.spawn(worker.run(), "effect-worker", stop=worker.stop)
@@ -38,5 +41,9 @@ def build_app(settings: ExecutorSettings | None = None) -> FastAPI:
             yield
             await res.stop_workers()
 
-    return create_app(title="orderflow action-executor", api_keys=settings.api_keys,
-                      lifespan=lifespan, validation_status=422)
+    app = create_app(title="orderflow action-executor", api_keys=settings.api_keys,
+                     lifespan=lifespan, validation_status=422)
+    app.state.settings = settings
+    app.include_router(endpoints.router)
+    app.include_router(dead.router)
+    return app

@@ -15,8 +15,13 @@ class ExecutorSettings(CommonSettings):
         "", description="Comma-separated host or host:port that effects may call although they "
         "resolve to loopback, private, link-local or metadata addresses")
     retry_schedule: str = Field(
-        "5,30,120,600,1800", description="Seconds to wait before each retry (comma-separated); "
-        "when they run out the request is dead")
+        "5,300,1800,7200,18000,36000,36000",
+        description="Seconds to wait before each retry (comma-separated), after a first attempt "
+        "made at once: Svix's schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). When they run "
+        "out the request is dead (exhausted). A Retry-After on 429 or 503 replaces the wait")
+    secret_rotation_grace: float = Field(
+        86400.0, gt=0, description="Seconds a rotated-out endpoint secret keeps signing beside "
+        "the new one, so that receivers can switch without losing a webhook")
     retry_jitter: float = Field(0.2, ge=0, le=1, description="Random fraction added to each wait")
     concurrency: int = Field(64, ge=1, description="Effects performed at the same time")
     poll_interval: float = Field(

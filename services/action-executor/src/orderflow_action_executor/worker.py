@@ -10,26 +10,39 @@ import logging
 import random
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import asyncpg
 from orderflow_runtime import outbox
-from orderflow_schemas import ActionOutcome, ActionRequest, ActionResult, DeadLetter, Message, Topic
+from orderflow_schemas import (
+    ActionOutcome,
+    ActionRequest,
+    ActionResult,
+    DeadLetter,
+    HttpEffect,
+    Message,
+    Topic,
+)
+from orderflow_schemas.base import utcnow
 from orderflow_schemas.topics import ACTION_RESULTS, DLQ
 from prometheus_client import Counter
 
 from .config import ExecutorSettings
 from .effects.external import publish_external_action
-from .effects.http import call_url
+from .effects.http import Signer, call_url
 from .effects.outcome import Attempt
 from .egress import parse_allowed
+from .endpoints import signing
+from .endpoints import store as endpoints
+from .templates import context_for, render_url
 
 log = logging.getLogger(__name__)
 ATTEMPTS = Counter("orderflow_effect_attempts_total", "Effect attempts", ["type", "outcome"])
 _NS = uuid.UUID("0b7e9a52-52b5-4a4b-8d0e-7f5d55f0c6a1")
 LEASE_GRACE = 30.0
+MAX_RETRY_AFTER = 86400.0  # a receiver's Retry-After beyond a day is not waited for longer
 
 
 class LeaseLost(Exception):
@@ -45,6 +58,7 @@ class Worker:
         self.session = session
         self.allowed = parse_allowed(settings.allowed_hosts)
         self.delays = settings.retry_delays
+        self.endpoints = endpoints.EndpointStore(pool)
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -104,17 +118,21 @@ class Worker:
                 WHERE state = 'pending' AND next_attempt_at <= now()
                   AND (lease_until IS NULL OR lease_until < now())
                 ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-            RETURNING request_id, payload, attempts
+            RETURNING request_id, payload, attempts, attempt_base
             """, limit, LEASE_GRACE, self.settings.lease_seconds)
 
     async def _perform(self, row: asyncpg.Record) -> None:
         request = ActionRequest.model_validate(row["payload"])
         number = row["attempts"]
         started = time.monotonic()
+        endpoint = await self._endpoint(request)
+        if endpoint is not None and endpoint.disabled_reason:
+            await self._pause(request.id, number, endpoint.id)
+            return
         async with self._slots:
             if request.effect.type == "http":
                 attempt = await call_url(self.session, request, self.allowed,
-                                         self._allow_list_only)
+                                         self._allow_list_only, self._signer(request, endpoint))
             elif request.effect.type == "external_action":
                 attempt = None  # done inside the transaction below, with its outbox row
             else:
@@ -124,8 +142,11 @@ class Worker:
             async with self.pool.acquire() as conn, conn.transaction():
                 if attempt is None:
                     attempt = await publish_external_action(conn, request)
-                pending = await self._record(conn, request, number, attempt,
-                                             (time.monotonic() - started) * 1000)
+                if attempt.gone and endpoint is not None:
+                    await endpoints.disable(conn, endpoint.id, attempt.detail)
+                pending = await self._record(
+                    conn, request, number, number - row["attempt_base"], attempt,
+                    (time.monotonic() - started) * 1000, endpoint.id if endpoint else None)
         except LeaseLost:
             # Another claim owns the request now: this attempt leaves no trace, and what the
             # external-action effect queued above is rolled back with it.
@@ -135,14 +156,49 @@ class Worker:
         ATTEMPTS.labels(request.effect.type, attempt.outcome.value).inc()
         await outbox.publish(self.pool, self.producer, pending)
 
+    async def _endpoint(self, request: ActionRequest) -> endpoints.Endpoint | None:
+        """The endpoint a call-URL effect goes to (created for its origin when none matches)."""
+        if not isinstance(request.effect, HttpEffect):
+            return None
+        try:
+            url = render_url(request.effect.url, context_for(
+                request.external_order_id, request.trigger_id, request.order))
+        except (ValueError, KeyError, IndexError):
+            return None  # call_url fails the effect with the template's reason
+        if not url.startswith(("http://", "https://")):
+            return None
+        return await self.endpoints.for_url(url)
+
+    def _signer(self, request: ActionRequest, endpoint: endpoints.Endpoint | None) -> Signer | None:
+        if endpoint is None:
+            return None
+        live = endpoint.live_secrets(datetime.now(UTC))
+        # webhook-id is the request id: the same on every retry and re-drive of the request.
+        return lambda body, timestamp: signing.headers(request.id, timestamp, body, live)
+
+    async def _pause(self, request_id: str, number: int, endpoint_id: str) -> None:
+        """The endpoint is disabled: the request waits for it, and this claim is not an
+        attempt (nothing was sent)."""
+        await self.pool.execute(
+            "UPDATE requests SET state = 'paused', attempts = attempts - 1, lease_until = NULL, "
+            "endpoint_id = $3, updated_at = now() "
+            "WHERE request_id = $1 AND attempts = $2 AND state = 'pending'",
+            request_id, number, endpoint_id)
+
     async def _record(self, conn: asyncpg.Connection, request: ActionRequest, number: int,
-                      attempt: Attempt, duration_ms: float) -> list[outbox.Pending]:
+                      counted: int, attempt: Attempt, duration_ms: float,
+                      endpoint_id: str | None) -> list[outbox.Pending]:
+        """``counted``: the attempt's number since the last re-drive, which picks the wait."""
         outcome, state, wait = attempt.outcome, attempt.outcome.value, None
-        if attempt.retryable:
-            if number <= len(self.delays):
+        if attempt.gone:
+            state = "paused"  # until the endpoint is enabled again
+        elif attempt.retryable:
+            if counted <= len(self.delays):
                 state = "pending"
-                base = self.delays[number - 1]
+                base = self.delays[counted - 1]
                 wait = base * (1 + random.random() * self.settings.retry_jitter)
+                if attempt.retry_after is not None:
+                    wait = min(attempt.retry_after, MAX_RETRY_AFTER)
             else:
                 outcome, state = ActionOutcome.DEAD, "dead"
         # Fenced: only the claim that is still this attempt's (same attempt number, lease not
@@ -150,22 +206,25 @@ class Worker:
         recorded = await conn.fetchval(
             """
             UPDATE requests SET state = $2, last_error = $3, lease_until = NULL, updated_at = now(),
-                next_attempt_at = now() + $4::interval
+                next_attempt_at = now() + $4::interval, endpoint_id = $6,
+                dead_at = CASE WHEN $2 = 'dead' THEN now() END
             WHERE request_id = $1 AND attempts = $5 AND state = 'pending'
               AND lease_until >= now()
             RETURNING true
             """, request.id, state, None if outcome is ActionOutcome.SUCCEEDED else attempt.detail,
-            timedelta(seconds=wait or 0), number)
+            timedelta(seconds=wait or 0), number, endpoint_id)
         if not recorded:
             raise LeaseLost(request.id)
         detail = attempt.detail + (f"; retry in {wait:.1f}s" if wait is not None else "")
         if outcome is ActionOutcome.DEAD and attempt.retryable:
-            detail += f"; gave up after {number} attempts"
+            detail += f"; exhausted: gave up after {counted} attempts"
         result = ActionResult(
             id=str(uuid.uuid5(_NS, f"{request.id}:{number}")), request_id=request.id,
             external_order_id=request.external_order_id, trigger_id=request.trigger_id,
             effect_type=request.effect.type, attempt=number, outcome=outcome, detail=detail,
-            http_status=attempt.http_status, duration_ms=round(duration_ms, 1))
+            http_status=attempt.http_status, duration_ms=round(duration_ms, 1),
+            endpoint_id=endpoint_id,
+            next_attempt_at=utcnow() + timedelta(seconds=wait) if wait is not None else None)
         messages: list[tuple[Topic, str | None, Message]] = [
             (ACTION_RESULTS, request.external_order_id, result)]
         if outcome is ActionOutcome.DEAD:

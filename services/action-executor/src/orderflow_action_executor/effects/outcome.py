@@ -13,14 +13,22 @@ class Attempt:
     detail: str = ""
     http_status: int | None = None
     retryable: bool = False
+    retry_after: float | None = None  # the receiver's Retry-After, in seconds
+    gone: bool = False  # 410: the endpoint is disabled and the request waits for it
 
     @classmethod
     def ok(cls, detail: str = "", http_status: int | None = None) -> Attempt:
         return cls(ActionOutcome.SUCCEEDED, detail, http_status)
 
     @classmethod
-    def transient(cls, detail: str, http_status: int | None = None) -> Attempt:
-        return cls(ActionOutcome.FAILED, detail, http_status, retryable=True)
+    def transient(cls, detail: str, http_status: int | None = None,
+                  retry_after: float | None = None) -> Attempt:
+        return cls(ActionOutcome.FAILED, detail, http_status, retryable=True,
+                   retry_after=retry_after)
+
+    @classmethod
+    def endpoint_gone(cls, detail: str) -> Attempt:
+        return cls(ActionOutcome.FAILED, detail, 410, gone=True)
 
     @classmethod
     def permanent(cls, detail: str, http_status: int | None = None) -> Attempt:
