@@ -2,17 +2,71 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from orderflow_action_executor.egress import EgressRefused, check_url, parse_allowed
-from orderflow_action_executor.templates import context_for, render, render_url
+from orderflow_action_executor.templates import (
+    TemplateError,
+    context_for,
+    render,
+    render_header,
+    render_json,
+    render_url,
+)
+from orderflow_schemas import HttpEffect, TriggerSpec
+from pydantic import ValidationError
 
-CTX = context_for("A 1/2", "job-7", {"totalCost": 12.5, "items": [{"name": "x"}]})
+CTX = context_for("A 1/2", "job-7", {"totalCost": 12.5, "firstName": 'Ann "The" Lee',
+                                     "email": "ann@example.com",
+                                     "items": [{"name": "x", "category": "devices"}]}, "cust-1")
 
 
-def test_seed_003_variables_and_order_fields() -> None:
+def test_seed_003_variables_order_item_and_customer_fields() -> None:
     assert render("{id_order}:{id_job}:{order.totalCost}:{order.items.0.name}", CTX) == \
         "A 1/2:job-7:12.5:x"
-    assert render("{order.missing}", CTX) == ""
+    assert render("{customer.id} {customer.email}", CTX) == "cust-1 ann@example.com"
+
+
+def test_a_missing_variable_fails_with_its_name_not_an_empty_string() -> None:
+    with pytest.raises(TemplateError, match=r"\{order.missing\} is missing"):
+        render("{order.missing}", CTX)
+    with pytest.raises(TemplateError, match="missing"):
+        render("{order.items.5.name}", CTX)
+
+
+def test_a_json_body_keeps_its_braces_and_escapes_values_for_where_they_land() -> None:
+    body = render_json('{"orderId": "{id_order}", "total": "{order.totalCost}", '
+                       '"amount": {order.totalCost}, "name": {order.firstName}, '
+                       '"greeting": "Hi {order.firstName}", "items": {order.items}}', CTX)
+    assert json.loads(body) == {
+        "orderId": "A 1/2", "total": "12.5", "amount": 12.5, "name": 'Ann "The" Lee',
+        "greeting": 'Hi Ann "The" Lee', "items": [{"name": "x", "category": "devices"}]}
+
+
+def test_rendering_is_sandboxed_to_the_data() -> None:
+    with pytest.raises(TemplateError):
+        render("{order.__class__}", CTX)
+    with pytest.raises(TemplateError):
+        render("{order.totalCost.real}", CTX)  # a float has .real: paths never read attributes
+    with pytest.raises(TemplateError):
+        render("{id_order.upper}", CTX)
+
+
+def test_a_header_value_cannot_break_the_line() -> None:
+    with pytest.raises(TemplateError, match="line break"):
+        render_header("{order.note}", {"order": {"note": "a\r\nX-Evil: 1"}})
+
+
+def test_templates_are_checked_when_a_trigger_is_saved() -> None:
+    with pytest.raises(ValidationError) as caught:
+        HttpEffect(url="https://h/{order_id}")
+    assert "unknown variable {order_id}" in str(caught.value)
+    with pytest.raises(ValidationError) as caught:
+        TriggerSpec.model_validate({"name": "t", "event": "orderDELIVERED", "effects": [
+            {"type": "http", "url": "https://h/x", "body": '{"a": "{orders.total}"}'}]})
+    assert caught.value.errors()[0]["loc"][:4] == ("effects", 0, "http", "body")
+    HttpEffect(url="https://h/{id_order}", body='{"orderId": "{id_order}"}')  # fine
 
 
 def test_url_values_are_percent_encoded() -> None:

@@ -6,9 +6,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from . import templates
 from .base import Message, WireModel
+
+# A template checked when a trigger is saved: only variables the executor can fill (422 else).
+Template = Annotated[str, AfterValidator(templates.check)]
 
 
 class HttpEffect(WireModel):
@@ -17,22 +21,24 @@ class HttpEffect(WireModel):
 
     type: Literal["http"] = "http"
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
-    url: str = Field(min_length=1)
-    headers: dict[str, str] = Field(default_factory=dict)
-    body: str | None = Field(default=None, description="Template; the order JSON when omitted")
+    url: Template = Field(min_length=1)
+    headers: dict[str, Template] = Field(default_factory=dict)
+    body: Template | None = Field(
+        default=None, description="Template; values are escaped for JSON when the Content-Type "
+        "is JSON (the default); the order JSON when omitted")
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     expected_status: list[int] = Field(default_factory=lambda: [200], min_length=1)
 
 
 class SmsEffect(WireModel):
     type: Literal["sms"] = "sms"
-    text: str = Field(min_length=1)
+    text: Template = Field(min_length=1)
 
 
 class EmailEffect(WireModel):
     type: Literal["email"] = "email"
-    subject: str = Field(min_length=1)
-    body: str = Field(min_length=1)
+    subject: Template = Field(min_length=1)
+    body: Template = Field(min_length=1)
 
 
 class InternalEffect(WireModel):

@@ -1,44 +1,44 @@
-"""Effect templates: ``{id_order}``, ``{id_job}`` and ``{order.<field>}`` (dotted paths into
-the order), rendered with the standard library's ``string.Formatter``; a missing field renders
-empty rather than failing the effect."""
+"""Effect templates as the executor renders them; the syntax and escaping rules are
+``orderflow_schemas.templates`` (shared with the effect models, which check a template when a
+trigger is saved). A missing variable raises ``TemplateError`` (a ``ValueError``)."""
 
 from __future__ import annotations
 
-import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
+from orderflow_schemas.templates import TemplateError
+from orderflow_schemas.templates import render as _render
 
-class _Formatter(string.Formatter):
-    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
-        value: Any = kwargs
-        for part in field_name.split("."):
-            if isinstance(value, Mapping):
-                value = value.get(part)
-            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-                value = value[int(part)]
-            else:
-                value = None
-        return ("" if value is None else value), field_name
+__all__ = ["TemplateError", "context_for", "render", "render_header", "render_json",
+           "render_url"]
 
-
-class _UrlFormatter(_Formatter):
-    def format_field(self, value: Any, format_spec: str) -> str:
-        return quote(super().format_field(value, format_spec), safe="")
-
-
-_formatter, _url_formatter = _Formatter(), _UrlFormatter()
+_CONTACT = ("externalCustomerId", "email", "phone", "firstName", "lastName")
 
 
 def render(template: str, context: Mapping[str, Any]) -> str:
-    return _formatter.vformat(template, (), context)
+    return _render(template, context, "text")
 
 
 def render_url(template: str, context: Mapping[str, Any]) -> str:
-    """Like ``render``, with every substituted value percent-encoded."""
-    return _url_formatter.vformat(template, (), context)
+    """Every substituted value percent-encoded."""
+    return _render(template, context, "url")
 
 
-def context_for(order_id: str, job_id: str, order: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id_order": order_id, "id_job": job_id, "order": order}
+def render_json(template: str, context: Mapping[str, Any]) -> str:
+    """Values escaped for a JSON string, or written as JSON outside one."""
+    return _render(template, context, "json")
+
+
+def render_header(template: str, context: Mapping[str, Any]) -> str:
+    return _render(template, context, "header")
+
+
+def context_for(order_id: str, job_id: str, order: Mapping[str, Any],
+                customer_id: str | None = None) -> dict[str, Any]:
+    """``{id_order}``, ``{id_job}`` (the trigger, seed 003), the order, and the customer: its
+    orderflow id and the contact fields of the order."""
+    customer = {k: order[k] for k in _CONTACT if order.get(k) is not None}
+    if customer_id:
+        customer["id"] = customer_id
+    return {"id_order": order_id, "id_job": job_id, "order": order, "customer": customer}

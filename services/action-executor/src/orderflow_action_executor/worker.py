@@ -163,7 +163,7 @@ class Worker:
         try:
             url = render_url(request.effect.url, context_for(
                 request.external_order_id, request.trigger_id, request.order))
-        except (ValueError, KeyError, IndexError):
+        except ValueError:
             return None  # call_url fails the effect with the template's reason
         if not url.startswith(("http://", "https://")):
             return None

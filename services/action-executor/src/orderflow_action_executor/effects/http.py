@@ -19,7 +19,14 @@ import orjson
 from orderflow_schemas import ActionRequest, HttpEffect
 
 from ..egress import EgressRefused, check_url
-from ..templates import context_for, render, render_url
+from ..templates import (
+    TemplateError,
+    context_for,
+    render,
+    render_header,
+    render_json,
+    render_url,
+)
 from .outcome import Attempt
 
 Signer = Callable[[bytes, int], dict[str, str]]
@@ -45,17 +52,22 @@ async def call_url(session: aiohttp.ClientSession, request: ActionRequest,
                    sign: Signer | None = None) -> Attempt:
     effect = request.effect
     assert isinstance(effect, HttpEffect)
-    ctx = context_for(request.external_order_id, request.trigger_id, request.order)
+    ctx = context_for(request.external_order_id, request.trigger_id, request.order,
+                      request.customer_id)
+    content_type = next((v for k, v in effect.headers.items() if k.lower() == "content-type"),
+                        "application/json")
+    body_render = render_json if "json" in content_type.lower() else render
     try:
         url = render_url(effect.url, ctx)
-        body = render(effect.body, ctx) if effect.body is not None else orjson.dumps(
+        body = body_render(effect.body, ctx) if effect.body is not None else orjson.dumps(
             {"idOrder": request.external_order_id, "idJob": request.trigger_id,
              "order": request.order}).decode()
-        headers = {k: render(v, ctx) for k, v in effect.headers.items()}
-    except (ValueError, KeyError, IndexError) as exc:
+        headers = {k: render_header(v, ctx) for k, v in effect.headers.items()}
+    except TemplateError as exc:
         return Attempt.permanent(f"template cannot be rendered: {exc}")
     payload = body.encode() if effect.method != "GET" else b""
-    headers.setdefault("Content-Type", "application/json")
+    if not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = content_type
     headers["Idempotency-Key"] = request.id  # lets the receiver drop a repeat after a crash
     if sign is not None:
         headers.update(sign(payload, int(time.time())))
