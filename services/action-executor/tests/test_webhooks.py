@@ -33,12 +33,16 @@ class Receiver:
     def __init__(self) -> None:
         self.answers: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self.got: dict[str, list[tuple[dict[str, str], bytes, float]]] = {}
+        self.hanging: set[str] = set()  # paths that do not answer until ``release``
+        self.release = asyncio.Event()
         self.port = 0
 
     async def handle(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
         calls = self.got.setdefault(name, [])
         calls.append((dict(request.headers), await request.read(), time.monotonic()))
+        if name in self.hanging:
+            await self.release.wait()
         plan = self.answers.get(name, [(200, {})])
         status, headers = plan[min(len(calls), len(plan)) - 1]
         return web.Response(status=status, headers=headers)
@@ -63,6 +67,7 @@ async def receiver() -> AsyncIterator[Receiver]:
     await site.start()
     r.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     yield r
+    r.release.set()
     await runner.cleanup()
 
 
@@ -86,7 +91,8 @@ async def executor(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Exe
     settings = ExecutorSettings(
         kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=prefix,
         api_keys=KEY, allowed_hosts="127.0.0.1,localhost", egress="allow-list-only",
-        retry_schedule="0.3,0.3", retry_jitter=0, secret_rotation_grace=3600)
+        retry_schedule="0.3,0.3", retry_jitter=0, secret_rotation_grace=3600,
+        endpoint_concurrency=2, breaker_threshold=4, breaker_cooldown=5)
     app = build_app(settings)
     async with app.router.lifespan_context(app):
         await app.state.pool.execute("TRUNCATE endpoints")  # the session database is shared
@@ -188,7 +194,9 @@ async def test_gone_disables_the_endpoint_and_later_requests_wait_until_it_is_en
 async def test_a_dead_request_is_listed_and_redriven_with_its_webhook_id(
         executor: Executor, receiver: Receiver) -> None:
     receiver.answers["flaky"] = [(500, {}), (500, {}), (500, {}), (200, {})]
-    request = await executor.send(f"http://127.0.0.1:{receiver.port}/flaky")
+    base = f"http://127.0.0.1:{receiver.port}/flaky"
+    await executor.api.post("/api/v1/endpoints", json={"url": base})  # a breaker of its own
+    request = await executor.send(base)
     dead = await _dead(executor, order=request.external_order_id)
     assert dead["requestId"] == request.id and dead["attempts"] == 3
     assert "answered 500" in dead["lastError"]
@@ -202,6 +210,28 @@ async def test_a_dead_request_is_listed_and_redriven_with_its_webhook_id(
     assert calls[3][0]["webhook-id"] == request.id
     assert (await executor.api.post(
         f"/api/v1/dead-requests/{request.id}/redrive")).status_code == 404  # delivered now
+
+
+async def test_a_dead_endpoint_never_delays_a_healthy_one_and_its_breaker_opens(
+        executor: Executor, receiver: Receiver) -> None:
+    base = f"http://127.0.0.1:{receiver.port}"
+    dead = (await executor.api.post("/api/v1/endpoints", json={"url": f"{base}/hang"})).json()
+    await executor.api.post("/api/v1/endpoints", json={"url": f"{base}/healthy"})
+    receiver.hanging.add("hang")
+    for _ in range(10):
+        await executor.send(f"{base}/hang", timeout_seconds=1)
+    await receiver.calls("hang", 2)  # its two slots (endpoint_concurrency) are taken; after
+    # four failures (the first two time out at 1 s, the next two at 2 s) its breaker opens
+    sent = time.monotonic()
+    await executor.send(f"{base}/healthy")
+    [call] = await receiver.calls("healthy", 1, timeout=5)
+    assert call[2] - sent < 1.5, "the healthy endpoint waited for the dead one"
+    assert len(receiver.got["hang"]) <= 2  # never more in flight than its limit
+    await _eventually(executor, dead["id"], lambda e: e["breaker"] == "open")
+    held = len(receiver.got["hang"])
+    await asyncio.sleep(2)
+    assert len(receiver.got["hang"]) == held  # open: its requests wait, none is sent
+    assert held <= 4
 
 
 async def test_endpoint_input_is_checked(executor: Executor) -> None:

@@ -19,6 +19,14 @@ class ExecutorSettings(CommonSettings):
         description="Seconds to wait before each retry (comma-separated), after a first attempt "
         "made at once: Svix's schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). When they run "
         "out the request is dead (exhausted). A Retry-After on 429 or 503 replaces the wait")
+    endpoint_concurrency: int = Field(
+        16, ge=1, description="Requests in flight to one endpoint at once; more wait, without "
+        "taking the slots of other endpoints")
+    breaker_threshold: int = Field(
+        5, ge=1, description="Failures in a row after which an endpoint's circuit breaker opens: "
+        "its requests wait instead of taking the executor's time")
+    breaker_cooldown: float = Field(
+        30.0, gt=0, description="Seconds an open breaker waits before one probe request")
     secret_rotation_grace: float = Field(
         86400.0, gt=0, description="Seconds a rotated-out endpoint secret keeps signing beside "
         "the new one, so that receivers can switch without losing a webhook")

@@ -36,6 +36,7 @@ from .effects.outcome import Attempt
 from .egress import parse_allowed
 from .endpoints import signing
 from .endpoints import store as endpoints
+from .endpoints.gate import EndpointGate
 from .templates import context_for, render_url
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ class Worker:
         self.allowed = parse_allowed(settings.allowed_hosts)
         self.delays = settings.retry_delays
         self.endpoints = endpoints.EndpointStore(pool)
+        self.gate = EndpointGate(settings.endpoint_concurrency, settings.breaker_threshold,
+                                 settings.breaker_cooldown)
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -129,15 +132,24 @@ class Worker:
         if endpoint is not None and endpoint.disabled_reason:
             await self._pause(request.id, number, endpoint.id)
             return
-        async with self._slots:
-            if request.effect.type == "http":
-                attempt = await call_url(self.session, request, self.allowed,
-                                         self._allow_list_only, self._signer(request, endpoint))
-            elif request.effect.type == "external_action":
-                attempt = None  # done inside the transaction below, with its outbox row
-            else:
-                attempt = Attempt.permanent(
-                    f"effect type {request.effect.type!r} is not performed by this executor yet")
+        if endpoint is not None and (wait := self.gate.admit(endpoint.id)) is not None:
+            # At its limit or its breaker open: the slot goes to an endpoint that answers.
+            await self._defer(request.id, number, wait)
+            return
+        attempt: Attempt | None = None
+        try:
+            async with self._slots:
+                if request.effect.type == "http":
+                    attempt = await call_url(self.session, request, self.allowed,
+                                             self._allow_list_only,
+                                             self._signer(request, endpoint))
+                elif request.effect.type != "external_action":
+                    attempt = Attempt.permanent(f"effect type {request.effect.type!r} is not "
+                                                "performed by this executor yet")
+                # external_action: done inside the transaction below, with its outbox row
+        finally:
+            if endpoint is not None:
+                self.gate.release(endpoint.id, attempt is not None and not attempt.retryable)
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 if attempt is None:
@@ -184,6 +196,14 @@ class Worker:
             "endpoint_id = $3, updated_at = now() "
             "WHERE request_id = $1 AND attempts = $2 AND state = 'pending'",
             request_id, number, endpoint_id)
+
+    async def _defer(self, request_id: str, number: int, wait: float) -> None:
+        """Hand the claim back, due again in ``wait`` seconds; not an attempt."""
+        await self.pool.execute(
+            "UPDATE requests SET attempts = attempts - 1, lease_until = NULL, updated_at = now(), "
+            "next_attempt_at = now() + make_interval(secs => $3) "
+            "WHERE request_id = $1 AND attempts = $2 AND state = 'pending'",
+            request_id, number, wait)
 
     async def _record(self, conn: asyncpg.Connection, request: ActionRequest, number: int,
                       counted: int, attempt: Attempt, duration_ms: float,

@@ -89,8 +89,12 @@ async def list_endpoints(store: Store, limit: Annotated[int, Query(ge=1, le=500)
 
 
 @router.get("/{endpoint_id}", dependencies=[CanRead], responses=NOT_FOUND)
-async def get_endpoint(endpoint_id: str, store: Store) -> dict[str, Any]:
-    return _or_404(await store.get(endpoint_id)).to_json()
+async def get_endpoint(endpoint_id: str, request: Request, store: Store) -> dict[str, Any]:
+    """With ``breaker``: ``open`` while this executor holds its requests back after failures
+    in a row."""
+    found = _or_404(await store.get(endpoint_id)).to_json()
+    found["breaker"] = "open" if request.app.state.worker.gate.is_open(endpoint_id) else "closed"
+    return found
 
 
 @router.get("/{endpoint_id}/secret", dependencies=[CanWrite], responses=NOT_FOUND)

@@ -1,0 +1,62 @@
+"""Per-endpoint isolation: a concurrency limit and a circuit breaker, in memory, per worker.
+
+An endpoint that is at its limit, or whose breaker is open, does not get the request now: the
+worker hands the claim back (``defer``), not as an attempt, so the executor's slots go to the
+endpoints that answer. A breaker opens after ``threshold`` failures in a row, stays open for
+``cooldown`` seconds, then lets one request through as a probe: success closes it, failure opens
+it again. Pure apart from the clock, which tests pass in."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class _State:
+    in_flight: int = 0
+    failures: int = 0
+    open_until: float = 0.0
+    probing: bool = False
+
+
+class EndpointGate:
+    def __init__(self, concurrency: int, threshold: int, cooldown: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.concurrency = concurrency
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self.clock = clock
+        self._states: dict[str, _State] = {}
+
+    def admit(self, endpoint_id: str) -> float | None:
+        """None: go ahead (and call ``release`` after); else seconds to wait before asking
+        again."""
+        state = self._states.setdefault(endpoint_id, _State())
+        now = self.clock()
+        if state.open_until > now:
+            return state.open_until - now
+        if state.failures >= self.threshold:  # half-open: one probe at a time
+            if state.probing:
+                return min(self.cooldown, 1.0)
+            state.probing = True
+        if state.in_flight >= self.concurrency:
+            return 0.2
+        state.in_flight += 1
+        return None
+
+    def release(self, endpoint_id: str, succeeded: bool) -> None:
+        state = self._states[endpoint_id]
+        state.in_flight -= 1
+        state.probing = False
+        if succeeded:
+            state.failures = 0
+            return
+        state.failures += 1
+        if state.failures >= self.threshold:
+            state.open_until = self.clock() + self.cooldown
+
+    def is_open(self, endpoint_id: str) -> bool:
+        state = self._states.get(endpoint_id)
+        return state is not None and state.open_until > self.clock()

@@ -1,0 +1,55 @@
+"""The per-endpoint gate: concurrency limit and circuit breaker (pure, with a clock of ours)."""
+
+from __future__ import annotations
+
+from orderflow_action_executor.endpoints.gate import EndpointGate
+
+
+class Clock:
+    now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_endpoint_at_its_limit_defers_and_others_are_not_affected() -> None:
+    gate = EndpointGate(concurrency=2, threshold=3, cooldown=10, clock=Clock())
+    assert gate.admit("a") is None and gate.admit("a") is None
+    assert gate.admit("a") is not None  # third in flight: wait
+    assert gate.admit("b") is None
+    gate.release("a", succeeded=True)
+    assert gate.admit("a") is None
+
+
+def test_the_breaker_opens_after_failures_in_a_row_and_one_probe_closes_it() -> None:
+    clock = Clock()
+    gate = EndpointGate(concurrency=5, threshold=3, cooldown=10, clock=clock)
+    for _ in range(3):
+        assert gate.admit("a") is None
+        gate.release("a", succeeded=False)
+    assert gate.is_open("a") and gate.admit("a") == 10
+    clock.now += 10
+    assert gate.admit("a") is None  # the probe
+    assert gate.admit("a") is not None  # only one probe at a time
+    gate.release("a", succeeded=True)
+    assert not gate.is_open("a") and gate.admit("a") is None
+
+
+def test_a_failed_probe_opens_the_breaker_again() -> None:
+    clock = Clock()
+    gate = EndpointGate(concurrency=5, threshold=2, cooldown=10, clock=clock)
+    for _ in range(2):
+        gate.admit("a")
+        gate.release("a", succeeded=False)
+    clock.now += 10
+    assert gate.admit("a") is None
+    gate.release("a", succeeded=False)
+    assert gate.is_open("a") and gate.admit("a") == 10
+
+
+def test_a_success_between_failures_keeps_it_closed() -> None:
+    gate = EndpointGate(concurrency=5, threshold=2, cooldown=10, clock=Clock())
+    for ok in (False, True, False):
+        gate.admit("a")
+        gate.release("a", succeeded=ok)
+    assert not gate.is_open("a")
