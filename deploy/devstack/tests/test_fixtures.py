@@ -26,6 +26,7 @@ def test_service_env_points_at_the_session_broker_and_database(
         "ORDERFLOW_TOPIC_PREFIX": topic_prefix,
         "ORDERFLOW_API_KEYS": "test-key",
         "ORDERFLOW_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "ORDERFLOW_EGRESS": "allow-list-only",
         "ORDERFLOW_KAFKA_SESSION_TIMEOUT_MS": "6000",
     }
     broker.wait_ready(kafka_bootstrap, timeout=5)

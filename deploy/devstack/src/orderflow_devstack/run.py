@@ -15,6 +15,9 @@ Variables of the runner itself (the services read their own ``ORDERFLOW_*``):
 - ``ORDERFLOW_DEV_SERVICES``: comma-separated subset of the services to run (all four)
 - ``ORDERFLOW_DEV_READY_TIMEOUT``: seconds to wait for every ``/healthz`` (90)
 - ``ORDERFLOW_DEV_RUN_DIR``: logs and embedded PostgreSQL data (``<repo>/.run``)
+- ``ORDERFLOW_DEV_SMTP_PORT`` / ``ORDERFLOW_DEV_SMS_PORT``: ports of the local SMTP and SMS sinks
+  (1025 / 8090) that the e-mail and SMS effects use unless ``ORDERFLOW_SMTP_HOST`` /
+  ``ORDERFLOW_SMS_GATEWAY_URL`` are set; what they receive is in ``.run/logs/sinks.log``
 """
 
 from __future__ import annotations
@@ -22,13 +25,15 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import subprocess
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
-from . import database, launcher, paths
+from . import database, launcher, net, paths, procs, sinks
 from .broker import Broker, BrokerError, broker_from_env
 
 DEV_DATABASE = "orderflow_dev"
@@ -54,11 +59,14 @@ class Stack:
     broker: Broker | None = None
     server: database.Server | None = None
     services: list[launcher.RunningService] = field(default_factory=list)
+    sinks: subprocess.Popen[bytes] | None = None
 
     def stop(self) -> None:
         """Services first (they flush to the broker and the database), then the broker, then
         an embedded PostgreSQL."""
         launcher.stop_all(self.services)
+        if self.sinks is not None:
+            procs.stop(self.sinks, timeout=5)
         if self.broker is not None:
             self.broker.stop()
         if self.server is not None:
@@ -93,6 +101,26 @@ def _database(env: dict[str, str], stack: Stack) -> None:
     say(f"database: fresh {DEV_DATABASE} on {where}")
 
 
+def _sinks(env: dict[str, str], stack: Stack, log_dir: Path) -> None:
+    """Local SMTP and SMS sinks for the e-mail and SMS effects, unless real ones are set."""
+    if env.get("ORDERFLOW_SMTP_HOST") or env.get("ORDERFLOW_SMS_GATEWAY_URL"):
+        say("e-mail and SMS: ORDERFLOW_SMTP_* / ORDERFLOW_SMS_GATEWAY_URL, used as they are")
+        return
+    smtp = int(env.get("ORDERFLOW_DEV_SMTP_PORT", sinks.SMTP_PORT))
+    sms = int(env.get("ORDERFLOW_DEV_SMS_PORT", sinks.SMS_PORT))
+    if net.port_is_open("127.0.0.1", smtp) or net.port_is_open("127.0.0.1", sms):
+        say(f"e-mail and SMS sinks not started: port {smtp} or {sms} is in use "
+            "(set ORDERFLOW_DEV_SMTP_PORT / ORDERFLOW_DEV_SMS_PORT)")
+        return
+    stack.sinks = procs.spawn(
+        [sys.executable, "-m", "orderflow_devstack.sinks", "--smtp-port", str(smtp),
+         "--sms-port", str(sms)], env, log_dir / "sinks.log")
+    env["ORDERFLOW_SMTP_HOST"], env["ORDERFLOW_SMTP_PORT"] = "127.0.0.1", str(smtp)
+    env["ORDERFLOW_SMS_GATEWAY_URL"] = f"http://127.0.0.1:{sms}{sinks.SMS_PATH}"
+    say(f"e-mail and SMS: local sinks on 127.0.0.1:{smtp} (SMTP) and {sms} (SMS gateway); "
+        f"what they receive: {log_dir}/sinks.log")
+
+
 def start(stack: Stack, env: dict[str, str]) -> str:
     """Bring the platform up into ``stack``; returns the API key."""
     specs = selected_services(env)
@@ -108,6 +136,7 @@ def start(stack: Stack, env: dict[str, str]) -> str:
     _database(env, stack)
     api_key = _api_key(env)
     env.setdefault("ORDERFLOW_ALLOWED_HOSTS", "127.0.0.1,localhost")
+    _sinks(env, stack, log_dir)
     ports = {spec.name: int(env.get(spec.port_variable, spec.port)) for spec in specs}
     bind = env.get("ORDERFLOW_HTTP_HOST", "127.0.0.1")
     host = "127.0.0.1" if bind in ("", "0.0.0.0", "::") else bind

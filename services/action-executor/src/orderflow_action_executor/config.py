@@ -27,6 +27,19 @@ class ExecutorSettings(CommonSettings):
         "its requests wait instead of taking the executor's time")
     breaker_cooldown: float = Field(
         30.0, gt=0, description="Seconds an open breaker waits before one probe request")
+    sms_gateway_url: str = Field(
+        "", description="HTTP SMS gateway the SMS effect POSTs {to, from, text, reference} to "
+        "(`make run` starts a local sink); SMS effects fail while it is empty")
+    sms_gateway_token: str = Field("", description="Bearer token for the SMS gateway")
+    sms_sender: str = Field("orderflow", description="Sender name or number of SMS")
+    sms_default_region: str = Field(
+        "DE", description="Country (ISO 3166 alpha-2) of phone numbers written without +code")
+    smtp_host: str = Field("127.0.0.1", description="SMTP server of the e-mail effect")
+    smtp_port: int = Field(1025, description="SMTP port (`make run` starts a local sink on 1025)")
+    smtp_username: str = Field("", description="SMTP user; no login when empty")
+    smtp_password: str = Field("", description="SMTP password")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS")
+    mail_from: str = Field("orderflow@localhost", description="From address of e-mails")
     secret_rotation_grace: float = Field(
         86400.0, gt=0, description="Seconds a rotated-out endpoint secret keeps signing beside "
         "the new one, so that receivers can switch without losing a webhook")

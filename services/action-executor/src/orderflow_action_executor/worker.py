@@ -30,9 +30,11 @@ from orderflow_schemas.topics import ACTION_RESULTS, DLQ
 from prometheus_client import Counter
 
 from .config import ExecutorSettings
+from .effects.email import send_email
 from .effects.external import publish_external_action
 from .effects.http import Signer, call_url
 from .effects.outcome import Attempt
+from .effects.sms import send_sms
 from .egress import parse_allowed
 from .endpoints import signing
 from .endpoints import store as endpoints
@@ -139,14 +141,7 @@ class Worker:
         attempt: Attempt | None = None
         try:
             async with self._slots:
-                if request.effect.type == "http":
-                    attempt = await call_url(self.session, request, self.allowed,
-                                             self._allow_list_only,
-                                             self._signer(request, endpoint))
-                elif request.effect.type != "external_action":
-                    attempt = Attempt.permanent(f"effect type {request.effect.type!r} is not "
-                                                "performed by this executor yet")
-                # external_action: done inside the transaction below, with its outbox row
+                attempt = await self._attempt(request, endpoint)
         finally:
             if endpoint is not None:
                 self.gate.release(endpoint.id, attempt is not None and not attempt.retryable)
@@ -167,6 +162,23 @@ class Worker:
             return
         ATTEMPTS.labels(request.effect.type, attempt.outcome.value).inc()
         await outbox.publish(self.pool, self.producer, pending)
+
+    async def _attempt(self, request: ActionRequest,
+                       endpoint: endpoints.Endpoint | None) -> Attempt | None:
+        """The effect performed; None for the external-action effect, which is done inside the
+        recording transaction, with its outbox row."""
+        match request.effect.type:
+            case "http":
+                return await call_url(self.session, request, self.allowed,
+                                      self._allow_list_only, self._signer(request, endpoint))
+            case "sms":
+                return await send_sms(self.session, request, self.settings, self.allowed)
+            case "email":
+                return await send_email(request, self.settings)
+            case "external_action":
+                return None
+        return Attempt.permanent(
+            f"effect type {request.effect.type!r} is not performed by this executor yet")
 
     async def _endpoint(self, request: ActionRequest) -> endpoints.Endpoint | None:
         """The endpoint a call-URL effect goes to (created for its origin when none matches)."""
