@@ -36,6 +36,8 @@ def build_app(settings: ExecutorSettings | None = None) -> FastAPI:
             app.state.endpoints = worker.endpoints
             res.consume("request-intake", [ACTION_REQUESTS], RequestIntake(res.pool, worker.wake),
                         group_id=settings.consumer_group, service=SERVICE)
+            # Not stoppable: it records what the worker's last attempts did while it drains.
+            res.spawn(worker.recorder.run(), "attempt-recorder")
             res.spawn(worker.run(), "effect-worker", stop=worker.stop)
             res.spawn(outbox.relay_forever(res.pool, res.producer), "outbox-relay")
             yield

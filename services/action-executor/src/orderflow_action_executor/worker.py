@@ -1,37 +1,29 @@
-"""Performs due action requests: claim with a lease, attempt, record the outcome and its events
-in one transaction, publish them. Retries follow ``ORDERFLOW_RETRY_SCHEDULE`` with jitter; when
-it runs out the request is dead and dead-lettered."""
+"""Performs due action requests: claim with a lease, check the endpoint (disabled: the request
+waits; at its limit or breaker open: handed back), attempt, and hand the outcome to the
+``Recorder`` (batched, fenced, through the outbox). Retries follow ``retry.decide``. The loop
+wakes when the intake writes requests or a retry comes due: no fixed polling."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import random
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import asyncpg
-from orderflow_runtime import outbox
 from orderflow_schemas import (
-    ActionOutcome,
     ActionRequest,
-    ActionResult,
-    DeadLetter,
     HttpEffect,
-    Message,
-    Topic,
 )
-from orderflow_schemas.base import utcnow
-from orderflow_schemas.topics import ACTION_RESULTS, DLQ
 from prometheus_client import Counter
 
+from . import retry
 from .config import ExecutorSettings
 from .effects.email import send_email
-from .effects.external import publish_external_action
+from .effects.external import external_action
 from .effects.http import Signer, call_url
 from .effects.outcome import Attempt
 from .effects.sms import send_sms
@@ -39,17 +31,12 @@ from .egress import parse_allowed
 from .endpoints import signing
 from .endpoints import store as endpoints
 from .endpoints.gate import EndpointGate
+from .recorder import Done, Recorder
 from .templates import context_for, render_url
 
 log = logging.getLogger(__name__)
 ATTEMPTS = Counter("orderflow_effect_attempts_total", "Effect attempts", ["type", "outcome"])
-_NS = uuid.UUID("0b7e9a52-52b5-4a4b-8d0e-7f5d55f0c6a1")
 LEASE_GRACE = 30.0
-MAX_RETRY_AFTER = 86400.0  # a receiver's Retry-After beyond a day is not waited for longer
-
-
-class LeaseLost(Exception):
-    """The attempt's claim expired and the request was claimed again: do not record it."""
 
 
 class Worker:
@@ -62,6 +49,7 @@ class Worker:
         self.allowed = parse_allowed(settings.allowed_hosts)
         self.delays = settings.retry_delays
         self.endpoints = endpoints.EndpointStore(pool)
+        self.recorder = Recorder(pool, producer)
         self.gate = EndpointGate(settings.endpoint_concurrency, settings.breaker_threshold,
                                  settings.breaker_cooldown)
         self._slots = asyncio.Semaphore(settings.concurrency)
@@ -145,26 +133,16 @@ class Worker:
         finally:
             if endpoint is not None:
                 self.gate.release(endpoint.id, attempt is not None and not attempt.retryable)
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                if attempt is None:
-                    attempt = await publish_external_action(conn, request)
-                if attempt.gone and endpoint is not None:
-                    await endpoints.disable(conn, endpoint.id, attempt.detail)
-                pending = await self._record(
-                    conn, request, number, number - row["attempt_base"], attempt,
-                    (time.monotonic() - started) * 1000, endpoint.id if endpoint else None)
-        except LeaseLost:
-            # Another claim owns the request now: this attempt leaves no trace, and what the
-            # external-action effect queued above is rolled back with it.
-            log.warning("lease lost; attempt not recorded",
-                        extra={"request_id": request.id, "attempt": number})
-            return
-        ATTEMPTS.labels(request.effect.type, attempt.outcome.value).inc()
-        await outbox.publish(self.pool, self.producer, pending)
+        assert attempt is not None
+        counted = number - row["attempt_base"]
+        decision = retry.decide(attempt, counted, self.delays, self.settings.retry_jitter)
+        if await self.recorder.record(Done(request, number, attempt, decision,
+                                           (time.monotonic() - started) * 1000,
+                                           endpoint.id if endpoint else None)):
+            ATTEMPTS.labels(request.effect.type, decision.outcome.value).inc()
 
     async def _attempt(self, request: ActionRequest,
-                       endpoint: endpoints.Endpoint | None) -> Attempt | None:
+                       endpoint: endpoints.Endpoint | None) -> Attempt:
         """The effect performed; None for the external-action effect, which is done inside the
         recording transaction, with its outbox row."""
         match request.effect.type:
@@ -176,7 +154,7 @@ class Worker:
             case "email":
                 return await send_email(request, self.settings)
             case "external_action":
-                return None
+                return external_action(request)
         return Attempt.permanent(
             f"effect type {request.effect.type!r} is not performed by this executor yet")
 
@@ -216,52 +194,3 @@ class Worker:
             "next_attempt_at = now() + make_interval(secs => $3) "
             "WHERE request_id = $1 AND attempts = $2 AND state = 'pending'",
             request_id, number, wait)
-
-    async def _record(self, conn: asyncpg.Connection, request: ActionRequest, number: int,
-                      counted: int, attempt: Attempt, duration_ms: float,
-                      endpoint_id: str | None) -> list[outbox.Pending]:
-        """``counted``: the attempt's number since the last re-drive, which picks the wait."""
-        outcome, state, wait = attempt.outcome, attempt.outcome.value, None
-        if attempt.gone:
-            state = "paused"  # until the endpoint is enabled again
-        elif attempt.retryable:
-            if counted <= len(self.delays):
-                state = "pending"
-                base = self.delays[counted - 1]
-                wait = base * (1 + random.random() * self.settings.retry_jitter)
-                if attempt.retry_after is not None:
-                    wait = min(attempt.retry_after, MAX_RETRY_AFTER)
-            else:
-                outcome, state = ActionOutcome.DEAD, "dead"
-        # Fenced: only the claim that is still this attempt's (same attempt number, lease not
-        # expired) records it; a worker that lost its lease raises and rolls everything back.
-        recorded = await conn.fetchval(
-            """
-            UPDATE requests SET state = $2, last_error = $3, lease_until = NULL, updated_at = now(),
-                next_attempt_at = now() + $4::interval, endpoint_id = $6,
-                dead_at = CASE WHEN $2 = 'dead' THEN now() END
-            WHERE request_id = $1 AND attempts = $5 AND state = 'pending'
-              AND lease_until >= now()
-            RETURNING true
-            """, request.id, state, None if outcome is ActionOutcome.SUCCEEDED else attempt.detail,
-            timedelta(seconds=wait or 0), number, endpoint_id)
-        if not recorded:
-            raise LeaseLost(request.id)
-        detail = attempt.detail + (f"; retry in {wait:.1f}s" if wait is not None else "")
-        if outcome is ActionOutcome.DEAD and attempt.retryable:
-            detail += f"; exhausted: gave up after {counted} attempts"
-        result = ActionResult(
-            id=str(uuid.uuid5(_NS, f"{request.id}:{number}")), request_id=request.id,
-            external_order_id=request.external_order_id, trigger_id=request.trigger_id,
-            effect_type=request.effect.type, attempt=number, outcome=outcome, detail=detail,
-            http_status=attempt.http_status, duration_ms=round(duration_ms, 1),
-            endpoint_id=endpoint_id,
-            next_attempt_at=utcnow() + timedelta(seconds=wait) if wait is not None else None)
-        messages: list[tuple[Topic, str | None, Message]] = [
-            (ACTION_RESULTS, request.external_order_id, result)]
-        if outcome is ActionOutcome.DEAD:
-            messages.append((DLQ, request.external_order_id, DeadLetter.of(
-                service="action-executor", reason=detail, value=request.to_wire(),
-                key=request.external_order_id.encode(),
-                external_order_id=request.external_order_id)))
-        return await outbox.add(conn, messages)

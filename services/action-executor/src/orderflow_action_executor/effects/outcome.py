@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from orderflow_schemas import ActionOutcome
 
@@ -15,10 +16,13 @@ class Attempt:
     retryable: bool = False
     retry_after: float | None = None  # the receiver's Retry-After, in seconds
     gone: bool = False  # 410: the endpoint is disabled and the request waits for it
+    # (topic, key, message) that go out with the attempt's result, in its transaction
+    emits: tuple[tuple[Any, str | None, Any], ...] = ()
 
     @classmethod
-    def ok(cls, detail: str = "", http_status: int | None = None) -> Attempt:
-        return cls(ActionOutcome.SUCCEEDED, detail, http_status)
+    def ok(cls, detail: str = "", http_status: int | None = None,
+           emits: tuple[tuple[Any, str | None, Any], ...] = ()) -> Attempt:
+        return cls(ActionOutcome.SUCCEEDED, detail, http_status, emits=emits)
 
     @classmethod
     def transient(cls, detail: str, http_status: int | None = None,

@@ -1,0 +1,163 @@
+"""Action-executor throughput: call-URL requests on the action-requests topic until the webhooks
+reach a local sink, with ``--concurrency`` effects in flight (``ORDERFLOW_CONCURRENCY``); then the
+same with ``--dead-share`` of the requests aimed at an endpoint that never answers, to show how
+much of their rate the healthy deliveries keep. Next to it, the raw consume rate of the same
+topic with confluent-kafka, measured in the same run.
+
+Starts a Tansu broker, a fresh database and ``orderflow-action-executor`` as a process::
+
+    .venv/bin/python bench/executor_bench.py [--requests 10000] [--concurrency 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import socket
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+import orjson
+from confluent_kafka import Consumer, Producer
+from orderflow_devstack import broker as broker_mod
+from orderflow_devstack import database, launcher, net
+from orderflow_schemas import ActionRequest, HttpEffect
+from orderflow_schemas.topics import ACTION_REQUESTS
+from pipeline_bench import _sink
+
+HOST = "127.0.0.1"
+
+
+def _silent_server(port: int) -> None:
+    """Accepts connections and never answers: the dead endpoint."""
+    server = socket.create_server((HOST, port), backlog=1024)
+    held = []
+    while True:
+        conn, _ = server.accept()
+        held.append(conn)
+
+
+def requests(n: int, sink: str, dead: str, dead_share: float) -> list[tuple[str, bytes]]:
+    out = []
+    every = int(1 / dead_share) if dead_share else 0
+    for i in range(n):
+        to_dead = every and i % every == every - 1
+        url = f"{dead}/hook/{{id_order}}" if to_dead else f"{sink}/hook/{{id_order}}"
+        r = ActionRequest(external_order_id=f"{'dead' if to_dead else 'ok'}-{i}",
+                          trigger_id="bench", trigger_name="bench", firing_id=str(uuid.uuid4()),
+                          event_id=str(uuid.uuid4()),
+                          effect=HttpEffect(url=url, timeout_seconds=5))
+        out.append((r.external_order_id, r.to_wire()))
+    return out
+
+
+def produce(bootstrap: str, topic: str, messages: list[tuple[str, bytes]]) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5,
+                         "enable.idempotence": True})
+    for key, value in messages:
+        while True:
+            try:
+                producer.produce(topic, key=key, value=value)
+                break
+            except BufferError:
+                producer.poll(0.01)
+    producer.flush(60)
+
+
+def raw_consume(bootstrap: str, topic: str, count: int) -> float:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"raw-{uuid.uuid4()}",
+                         "auto.offset.reset": "earliest", "session.timeout.ms": 6000})
+    consumer.subscribe([topic])
+    got, start = 0, None
+    while got < count:
+        batch = [m for m in consumer.consume(1000, 0.5) if not m.error()]
+        if batch and start is None:
+            start = time.perf_counter()
+        got += len(batch)
+    consumer.close()
+    return count / (time.perf_counter() - (start or time.perf_counter()))
+
+
+async def delivered(sink: str, healthy: int, timeout: float) -> list[float]:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while True:
+            async with http.get(f"{sink}/_results") as answer:
+                seen = orjson.loads(await answer.read())
+            ok = sorted(at for order, at, _ in seen if order.startswith("ok-"))
+            if len(ok) >= healthy or time.monotonic() > deadline:
+                return ok
+            await asyncio.sleep(0.2)
+
+
+def run_once(bootstrap: str, env: dict[str, str], tmp: Path, label: str, n: int,
+             dead_share: float, sink: str, dead: str) -> None:
+    prefix = f"xb{uuid.uuid4().hex[:6]}."
+    port = net.free_port()
+    spec = next(s for s in launcher.SERVICES if s.name == "action-executor")
+    service_env = {**env, "ORDERFLOW_TOPIC_PREFIX": prefix}
+    [svc] = launcher.start_services([spec], service_env, {spec.name: port}, tmp, timeout=60)
+    try:
+        asyncio.run(_reset(sink))
+        messages = requests(n, sink, dead, dead_share)
+        healthy = sum(1 for k, _ in messages if k.startswith("ok-"))
+        started = time.time()
+        produce(bootstrap, ACTION_REQUESTS.qualified(prefix), messages)
+        times = asyncio.run(delivered(sink, healthy, 300))
+        span = (times[-1] - started) if times else float("nan")
+        print(f"{label:<42}: {len(times) / span:8,.0f} deliveries/s ({len(times)} of {healthy} "
+              f"healthy in {span:.2f} s)")
+        raw = raw_consume(bootstrap, ACTION_REQUESTS.qualified(prefix), n)
+        print(f"{'  raw consume of the same topic':<42}: {raw:8,.0f} msgs/s")
+    finally:
+        launcher.stop_all([svc])
+
+
+async def _reset(sink: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        await http.post(f"{sink}/_reset")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=10000)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--dead-share", type=float, default=0.1)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="orderflow-executor-bench-"))
+    sink_port, dead_port = net.free_port(), net.free_port()
+    ready = multiprocessing.Event()
+    procs = [multiprocessing.Process(target=_sink, args=(sink_port, ready), daemon=True),
+             multiprocessing.Process(target=_silent_server, args=(dead_port,), daemon=True)]
+    for p in procs:
+        p.start()
+    ready.wait(10)
+    broker = broker_mod.start_tansu(log_path=tmp / "broker.log")
+    server = database.pick_server(tmp / "pgdata")
+    dsn = database.create_database(server, f"orderflow_xbench_{os.getpid()}")
+    env = {**os.environ, "ORDERFLOW_KAFKA_BOOTSTRAP": broker.bootstrap,
+           "ORDERFLOW_DATABASE_URL": dsn, "ORDERFLOW_API_KEYS": "bench",
+           "ORDERFLOW_ALLOWED_HOSTS": HOST, "ORDERFLOW_LOG_LEVEL": "WARNING",
+           "ORDERFLOW_CONCURRENCY": str(args.concurrency)}
+    sink, dead = f"http://{HOST}:{sink_port}", f"http://{HOST}:{dead_port}"
+    print(f"{args.requests} requests, concurrency {args.concurrency}, load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    try:
+        run_once(broker.bootstrap, env, tmp, "all healthy", args.requests, 0, sink, dead)
+        run_once(broker.bootstrap, env, tmp, f"{args.dead_share:.0%} to an endpoint that hangs",
+                 args.requests, args.dead_share, sink, dead)
+    finally:
+        broker.stop()
+        database.drop_database(server, dsn.rsplit("/", 1)[1])
+        server.stop()
+        for p in procs:
+            p.terminate()
+
+
+if __name__ == "__main__":
+    main()
