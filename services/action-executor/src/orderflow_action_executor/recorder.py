@@ -73,9 +73,11 @@ class Done:
 
 
 class Recorder:
-    def __init__(self, pool: asyncpg.Pool, producer: EventProducer) -> None:
+    def __init__(self, pool: asyncpg.Pool, producer: EventProducer,
+                 store: endpoints.EndpointStore) -> None:
         self.pool = pool
         self.producer = producer
+        self.store = store
         self._queue: asyncio.Queue[tuple[Done, asyncio.Future[bool]]] = asyncio.Queue()
 
     async def record(self, done: Done) -> bool:
@@ -103,6 +105,7 @@ class Recorder:
             for d in batch:
                 if d.attempt.gone and d.endpoint_id:
                     await endpoints.disable(conn, d.endpoint_id, d.attempt.detail)
+                    self.store.invalidate()
             rows = await conn.fetch(
                 RECORD, [d.request.id for d in batch], [d.number for d in batch],
                 [d.decision.state for d in batch],

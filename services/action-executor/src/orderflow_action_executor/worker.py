@@ -49,7 +49,7 @@ class Worker:
         self.allowed = parse_allowed(settings.allowed_hosts)
         self.delays = settings.retry_delays
         self.endpoints = endpoints.EndpointStore(pool)
-        self.recorder = Recorder(pool, producer)
+        self.recorder = Recorder(pool, producer, self.endpoints)
         self.gate = EndpointGate(settings.endpoint_concurrency, settings.breaker_threshold,
                                  settings.breaker_cooldown)
         self._slots = asyncio.Semaphore(settings.concurrency)

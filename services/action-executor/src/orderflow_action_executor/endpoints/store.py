@@ -3,6 +3,7 @@ state a 410 Gone leaves."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -57,11 +58,22 @@ def origin(url: str) -> str:
 
 
 class EndpointStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """``for_url`` reads a copy of every endpoint that is at most ``ttl`` seconds old (a query
+    per delivery was a fifth of the executor's time); what this process changes it sees at
+    once, what another replica changes within ``ttl``."""
+
+    def __init__(self, pool: asyncpg.Pool, ttl: float = 1.0) -> None:
         self.pool = pool
+        self.ttl = ttl
+        self._cached: list[Endpoint] = []
+        self._cached_at = float("-inf")
+
+    def invalidate(self) -> None:
+        self._cached_at = float("-inf")
 
     async def create(self, url: str, secret: str | None) -> Endpoint | None:
         """None when an endpoint of that URL exists already."""
+        self.invalidate()
         row = await self.pool.fetchrow(
             f"INSERT INTO endpoints(id, url, secret) VALUES ($1, $2, $3) "
             f"ON CONFLICT (url) DO NOTHING RETURNING {COLUMNS}",
@@ -80,12 +92,14 @@ class EndpointStore:
         return [_endpoint(r) for r in rows]
 
     async def update(self, endpoint_id: str, url: str) -> Endpoint | None:
+        self.invalidate()
         row = await self.pool.fetchrow(
             f"UPDATE endpoints SET url = $2, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}",
             endpoint_id, url)
         return _endpoint(row) if row else None
 
     async def delete(self, endpoint_id: str) -> bool:
+        self.invalidate()
         async with self.pool.acquire() as conn, conn.transaction():
             # Requests waiting for it are not lost: they go on as requests of no endpoint.
             await conn.execute("UPDATE requests SET state = 'pending', next_attempt_at = now(), "
@@ -96,6 +110,7 @@ class EndpointStore:
 
     async def rotate(self, endpoint_id: str, secret: str | None,
                      grace: timedelta) -> Endpoint | None:
+        self.invalidate()
         row = await self.pool.fetchrow(
             f"UPDATE endpoints SET previous_secret = secret, previous_until = now() + $3, "
             f"secret = $2, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}",
@@ -104,6 +119,7 @@ class EndpointStore:
 
     async def enable(self, endpoint_id: str) -> Endpoint | None:
         """Active again: the requests that waited for it are due now."""
+        self.invalidate()
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
                 f"UPDATE endpoints SET disabled_reason = NULL, updated_at = now() WHERE id = $1 "
@@ -125,11 +141,11 @@ class EndpointStore:
         return found
 
     async def _match(self, url: str) -> Endpoint | None:
-        # left() rather than LIKE: a URL may hold % or _, which LIKE takes as wildcards.
-        row = await self.pool.fetchrow(
-            f"SELECT {COLUMNS} FROM endpoints WHERE left($1, length(url)) = url "
-            "ORDER BY length(url) DESC LIMIT 1", url)
-        return _endpoint(row) if row else None
+        if time.monotonic() - self._cached_at > self.ttl:
+            rows = await self.pool.fetch(f"SELECT {COLUMNS} FROM endpoints")
+            self._cached = sorted((_endpoint(r) for r in rows), key=lambda e: -len(e.url))
+            self._cached_at = time.monotonic()
+        return next((e for e in self._cached if url.startswith(e.url)), None)
 
 
 async def disable(conn: asyncpg.Connection, endpoint_id: str, reason: str) -> None:
