@@ -1,8 +1,10 @@
-"""The per-endpoint gate: concurrency limit and circuit breaker (pure, with a clock of ours)."""
+"""The per-endpoint gate: concurrency limit and circuit breaker (pure, with a clock of ours), and
+which URLs an endpoint covers."""
 
 from __future__ import annotations
 
 from orderflow_action_executor.endpoints.gate import EndpointGate
+from orderflow_action_executor.endpoints.store import _under
 
 
 class Clock:
@@ -53,3 +55,11 @@ def test_a_success_between_failures_keeps_it_closed() -> None:
         gate.admit("a")
         gate.release("a", succeeded=ok)
     assert not gate.is_open("a")
+
+
+def test_an_endpoint_covers_urls_under_it_only() -> None:
+    assert _under("https://crm.example/hook?x=1", "https://crm.example")
+    assert _under("https://crm.example", "https://crm.example")
+    assert _under("https://crm.example/hooks/a", "https://crm.example/hooks/")
+    assert not _under("https://crm.example.evil.com/hook", "https://crm.example")
+    assert not _under("https://crm.example:8443/hook", "https://crm.example")

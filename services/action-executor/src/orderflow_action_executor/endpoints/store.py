@@ -57,6 +57,14 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _under(url: str, prefix: str) -> bool:
+    """``url`` starts with ``prefix`` at a boundary: ``https://crm.example`` covers
+    ``https://crm.example/hook`` but not ``https://crm.example.evil.com``."""
+    if not url.startswith(prefix):
+        return False
+    return prefix.endswith(("/", "?", "=", "&")) or url[len(prefix):][:1] in ("", "/", "?", "#")
+
+
 class EndpointStore:
     """``for_url`` reads a copy of every endpoint that is at most ``ttl`` seconds old (a query
     per delivery was a fifth of the executor's time); what this process changes it sees at
@@ -145,7 +153,7 @@ class EndpointStore:
             rows = await self.pool.fetch(f"SELECT {COLUMNS} FROM endpoints")
             self._cached = sorted((_endpoint(r) for r in rows), key=lambda e: -len(e.url))
             self._cached_at = time.monotonic()
-        return next((e for e in self._cached if url.startswith(e.url)), None)
+        return next((e for e in self._cached if _under(url, e.url)), None)
 
 
 async def disable(conn: asyncpg.Connection, endpoint_id: str, reason: str) -> None:
