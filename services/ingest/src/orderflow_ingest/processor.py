@@ -52,10 +52,11 @@ class OrderProcessor:
                 states = await self._current(conn, {o.externalOrderId for (_, o), _ in fresh})
                 events: list[OrderEvent] = []
                 for (record, order), customer_id in fresh:
-                    event = event_for(states.get(order.externalOrderId), order,
-                                      event_id_of(record), customer_id)
+                    previous, sequence = states.get(order.externalOrderId, (None, 0))
+                    event = event_for(previous, order, event_id_of(record), customer_id,
+                                      sequence + 1)
                     if event is not None:
-                        states[order.externalOrderId] = event.order
+                        states[order.externalOrderId] = (event.order, event.sequence)
                         events.append(event)
                 await self._save(conn, events)
                 pending = await outbox.add(
@@ -63,12 +64,14 @@ class OrderProcessor:
                 await positions.advance(conn, records)
         await outbox.publish(self.pool, self.producer, pending)
 
-    async def _current(self, conn: asyncpg.Connection, ids: set[str]) -> dict[str, Any]:
+    async def _current(self, conn: asyncpg.Connection,
+                       ids: set[str]) -> dict[str, tuple[dict[str, Any] | None, int]]:
+        """Each order's last document and the sequence number of its last event."""
         rows = await conn.fetch(
-            "SELECT external_order_id, document FROM orders "
+            "SELECT external_order_id, document, sequence FROM orders "
             "WHERE external_order_id = ANY($1::text[])",
             list(ids))
-        return {r["external_order_id"]: r["document"] for r in rows}
+        return {r["external_order_id"]: (r["document"], r["sequence"]) for r in rows}
 
     async def _save(self, conn: asyncpg.Connection, events: list[OrderEvent]) -> None:
         latest = {e.external_order_id: e for e in events}  # the last version of each order wins
@@ -79,16 +82,18 @@ class OrderProcessor:
         await conn.execute(
             """
             INSERT INTO orders(external_order_id, document, status, version_tag, customer_id,
-                               has_contact, processed_at)
-            SELECT id, doc::json, status, tag, customer, has_contact, now()
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[])
-                AS u(id, doc, status, tag, customer, has_contact)
+                               has_contact, processed_at, sequence)
+            SELECT id, doc::json, status, tag, customer, has_contact, now(), seq
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[],
+                        $7::bigint[])
+                AS u(id, doc, status, tag, customer, has_contact, seq)
             ON CONFLICT (external_order_id) DO UPDATE SET document = excluded.document,
                 status = excluded.status, version_tag = excluded.version_tag,
                 customer_id = excluded.customer_id, has_contact = excluded.has_contact,
-                processed_at = excluded.processed_at
+                processed_at = excluded.processed_at, sequence = excluded.sequence
             """,
             [e.external_order_id for e in rows], [orjson.dumps(e.order).decode() for e in rows],
             [e.status.value for e in rows], [e.version_tag for e in rows],
             [e.customer_id for e in rows], [e.customer_id is not None for e in rows],
+            [e.sequence for e in rows],
         )
