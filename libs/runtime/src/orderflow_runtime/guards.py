@@ -11,22 +11,25 @@ refused at the edge with the service's validation status and the field at fault:
 Refused, not stripped: removing characters silently would store something other than what the
 client sent (a template, an address), and the client could not tell.
 
-Only bodies that FastAPI parses itself (routes with a body parameter) are checked here; a route
-that validates its raw bytes with pydantic (ingest's bulk intake, the hot path) is left alone:
-pydantic's JSON parser refuses lone surrogates and deep nesting with a validation error. The body
+Only bodies of operations whose OpenAPI document has a request body are checked, except those
+marked ``RAW_BODY`` (``openapi_extra``): a route that validates its raw bytes with pydantic
+(ingest's bulk intake, the hot path) is left alone, as pydantic's JSON parser refuses lone
+surrogates and deep nesting with a validation error of its own. The body
 size limit (413) is FastAPI's own (``FastAPI(max_body_size=...)``), outside this middleware."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
-from fastapi.routing import APIRoute
 from starlette.responses import JSONResponse
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The OpenAPI extension a route that checks its own raw body carries (``openapi_extra``).
+RAW_BODY_EXTENSION = "x-orderflow-raw-body"
+RAW_BODY: dict[str, Any] = {RAW_BODY_EXTENSION: True}
 
 
 def problem_in(value: Any, max_depth: int) -> tuple[str, str, str] | None:
@@ -101,13 +104,14 @@ class BodyGuard:
     def __init__(self, app: ASGIApp, max_depth: int) -> None:
         self.app = app
         self.max_depth = max_depth
+        self._checked: list[tuple[str, re.Pattern[str]]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         problem = url_problem(scope)
-        if problem is None and scope["method"] in _BODY_METHODS and _parses_json(scope):
+        if problem is None and scope["method"] in _BODY_METHODS and self._parses_json(scope):
             body = await _read(receive)
             problem = body_problem(body, self.max_depth) if body else None
             receive = _replay(body, receive)
@@ -122,12 +126,17 @@ class BodyGuard:
         await answer(scope, receive, send)
 
 
-def _parses_json(scope: Scope) -> bool:
-    """Whether the route FastAPI will run for ``scope`` parses a JSON body itself."""
-    for route in scope["app"].router.routes:
-        if isinstance(route, APIRoute) and route.matches(scope)[0] is Match.FULL:
-            return route.body_field is not None
-    return False
+    def _parses_json(self, scope: Scope) -> bool:
+        """Whether the operation ``scope`` asks for has a request body FastAPI parses (from the
+        app's OpenAPI document, read at the first request: every route is there by then)."""
+        if self._checked is None:
+            self._checked = [
+                (method.upper(), re.compile(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$"))
+                for path, operations in scope["app"].openapi().get("paths", {}).items()
+                for method, operation in operations.items()
+                if "requestBody" in operation and not operation.get(RAW_BODY_EXTENSION)]
+        method, path = scope["method"], scope["path"]
+        return any(m == method and pattern.match(path) for m, pattern in self._checked)
 
 
 async def _read(receive: Receive) -> bytes:

@@ -10,10 +10,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import make_asgi_app
 
@@ -21,16 +19,6 @@ from .guards import BodyGuard
 from .settings import HttpLimits
 
 ALL_SCOPES = "*"
-
-# The attribute a dependency carries to say which statuses it may answer (``answers``).
-_ANSWERS = "__orderflow_answers__"
-
-
-def answers(call: Callable[..., Any], responses: dict[int, str]) -> Callable[..., Any]:
-    """Mark a dependency with the statuses it may answer: every route that depends on it lists
-    them in OpenAPI (``document_statuses``). Returns ``call``."""
-    setattr(call, _ANSWERS, {**getattr(call, _ANSWERS, {}), **responses})
-    return call
 
 
 def parse_api_keys(raw: str) -> dict[str, frozenset[str]]:
@@ -65,8 +53,7 @@ def require_scope(scope: str) -> Callable[..., Any]:
             raise HTTPException(403, f"this API key lacks the scope {scope!r}")
         return match
 
-    return answers(check, {401: "no API key, or an unknown one",
-                           403: "the API key lacks the scope " + scope})
+    return check
 
 
 def field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
@@ -132,34 +119,23 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-def _route_answers(dependant: Dependant) -> dict[int, str]:
-    """Statuses the dependencies of a route (recursively) declare with ``answers``."""
-    found: dict[int, str] = dict(getattr(dependant.call, _ANSWERS, {}))
-    for sub in dependant.dependencies:
-        found.update(_route_answers(sub))
-    return found
-
-
 def document_statuses(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
-    """Add to each operation of ``schema`` the statuses its route can answer without saying so
-    itself: the validation status (every route: parameters, or the guards on the URL), 413 for
-    a route with a body, and what its dependencies declare (401/403 for API keys, 429 for rate
-    limits). Error answers are documented with ``PROBLEM_SCHEMA``, replacing FastAPI's default
-    422 schema, which is not what ``_validation_error`` answers."""
+    """Add to each operation of ``schema`` the statuses it can answer without saying so itself:
+    the validation status (every route: parameters, or the guards on the URL), 413 where there
+    is a request body, 401 and 403 where an API key is required (``require_scope``). Error
+    answers are documented with ``PROBLEM_SCHEMA``, replacing FastAPI's default 422 schema,
+    which is not what ``_validation_error`` answers."""
     status = str(app.state.validation_status)
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
-            continue
-        extra = {status: "the request is not valid: the fields at fault in errors"}
-        if route.body_field is not None:
-            extra["413"] = "the body is larger than ORDERFLOW_MAX_BODY_BYTES"
-        extra.update({str(k): v for k, v in _route_answers(route.dependant).items()})
-        for method in route.methods or ():
-            operation = schema["paths"].get(route.path_format, {}).get(method.lower())
-            if operation is None:
-                continue
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            extra = {status: "the request is not valid: the fields at fault in errors"}
+            if "requestBody" in operation:
+                extra["413"] = "the body is larger than ORDERFLOW_MAX_BODY_BYTES"
+            if operation.get("security"):
+                extra["401"] = "no API key, or an unknown one"
+                extra["403"] = "the API key lacks the scope of this route"
             responses = operation.setdefault("responses", {})
             if status != "422" and "422" in responses and _is_default_422(responses["422"]):
                 del responses["422"]  # FastAPI's own; this service answers ``status`` instead
