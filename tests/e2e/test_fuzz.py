@@ -23,13 +23,26 @@ pytestmark = pytest.mark.e2e
 # Examples per operation (ORDERFLOW_FUZZ_EXAMPLES for a longer run by hand).
 EXAMPLES = int(os.environ.get("ORDERFLOW_FUZZ_EXAMPLES", "15"))
 SEED = 20261125  # reproducible: the same inputs on every run (change it to explore)
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+# Findings in code other issues are rewriting, known when this test was written: the mark is
+# strict, so the test says so as soon as they are fixed and the mark must go.
+KNOWN = {
+    "trigger-engine": "effects: 'type' is optional in OpenAPI but the discriminated union "
+                      "requires it (ST202); expectedStatus items coerced from strings (ST201): "
+                      "issues 9/11 rewrite the trigger routes",
+}
 
 
-@pytest.mark.parametrize("service", [s.name for s in SERVICES])
+def _params() -> list[Any]:
+    return [pytest.param(s.name, marks=pytest.mark.xfail(reason=KNOWN[s.name], strict=True))
+            if s.name in KNOWN else s.name for s in SERVICES]
+
+
+@pytest.mark.parametrize("service", _params())
 def test_no_input_makes_a_service_misbehave(platform: Any, service: str, tmp_path: Path) -> None:
     st = Path(sys.executable).parent / "st"
     command = [
-        str(st), "run", f"{platform.urls[service]}/openapi.json",
+        str(st), "--config-file", str(CONFIG), "run", f"{platform.urls[service]}/openapi.json",
         "--checks", "all", "--max-examples", str(EXAMPLES), "--seed", str(SEED),
         "--phases", "examples,coverage,fuzzing", "--generation-database", "none",
         "--no-shrink", "--workers", "2", "--request-timeout", "20",

@@ -88,6 +88,11 @@ def body_problem(body: bytes, max_depth: int) -> tuple[str, str, str] | None:
     return problem_in(value, max_depth)
 
 
+def _implied(methods: frozenset[str]) -> frozenset[str]:
+    """Methods Starlette answers without a route of their own: HEAD wherever GET is."""
+    return frozenset({"HEAD"}) if "GET" in methods else frozenset()
+
+
 def url_problem(scope: Scope) -> tuple[str, str, str] | None:
     """A NUL in the path or the query: no route could store or look it up."""
     if b"%00" in scope.get("raw_path", b"") or "\x00" in scope.get("path", ""):
@@ -105,12 +110,21 @@ class BodyGuard:
         self.app = app
         self.max_depth = max_depth
         self._checked: list[tuple[str, re.Pattern[str]]] | None = None
+        self._methods: list[tuple[re.Pattern[str], frozenset[str]]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         problem = url_problem(scope)
+        self._load(scope)
+        allowed = self._allowed(scope["path"])
+        if allowed and scope["method"] not in allowed | _implied(allowed):
+            # Answered here: FastAPI's 405 names the methods of one route of the path only.
+            answer = JSONResponse({"detail": "Method Not Allowed"}, status_code=405,
+                                  headers={"Allow": ", ".join(sorted(allowed))})
+            await answer(scope, receive, send)
+            return
         if problem is None and scope["method"] in _BODY_METHODS and self._parses_json(scope):
             body = await _read(receive)
             problem = body_problem(body, self.max_depth) if body else None
@@ -126,17 +140,31 @@ class BodyGuard:
         await answer(scope, receive, send)
 
 
+    def _load(self, scope: Scope) -> None:
+        """Read the app's OpenAPI document at the first request (every route is there by then):
+        the methods of each path, and the operations whose JSON body FastAPI parses."""
+        if self._checked is not None:
+            return
+        self._checked = []
+        for path, operations in scope["app"].openapi().get("paths", {}).items():
+            pattern = re.compile(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$")
+            methods = {m.upper() for m in operations}
+            self._methods.append((pattern, frozenset(methods)))
+            self._checked += [(m.upper(), pattern) for m, op in operations.items()
+                              if "requestBody" in op and not op.get(RAW_BODY_EXTENSION)]
+
+    def _allowed(self, path: str) -> frozenset[str]:
+        """The methods the document lists for ``path`` (none when no path matches)."""
+        found: set[str] = set()
+        for pattern, methods in self._methods:
+            if pattern.match(path):
+                found |= methods
+        return frozenset(found)
+
     def _parses_json(self, scope: Scope) -> bool:
-        """Whether the operation ``scope`` asks for has a request body FastAPI parses (from the
-        app's OpenAPI document, read at the first request: every route is there by then)."""
-        if self._checked is None:
-            self._checked = [
-                (method.upper(), re.compile(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$"))
-                for path, operations in scope["app"].openapi().get("paths", {}).items()
-                for method, operation in operations.items()
-                if "requestBody" in operation and not operation.get(RAW_BODY_EXTENSION)]
+        """Whether the operation ``scope`` asks for has a request body FastAPI parses."""
         method, path = scope["method"], scope["path"]
-        return any(m == method and pattern.match(path) for m, pattern in self._checked)
+        return any(m == method and pattern.match(path) for m, pattern in self._checked or ())
 
 
 async def _read(receive: Receive) -> bytes:
