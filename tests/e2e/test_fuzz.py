@@ -24,6 +24,7 @@ pytestmark = pytest.mark.e2e
 EXAMPLES = int(os.environ.get("ORDERFLOW_FUZZ_EXAMPLES", "15"))
 SEED = 20261125  # reproducible: the same inputs on every run (change it to explore)
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+TOOL_CRASH = "AST constructor recursion depth mismatch"
 # Findings in code other issues are rewriting, known when this test was written: the mark is
 # strict, so the test says so as soon as they are fixed and the mark must go.
 KNOWN = {
@@ -51,4 +52,8 @@ def test_no_input_makes_a_service_misbehave(platform: Any, service: str, tmp_pat
         "--max-failures", "20",
     ]
     run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    if run.returncode != 0 and TOOL_CRASH in run.stdout:
+        # CPython 3.11's AST bug inside Hypothesis (a lambda's repr after a RecursionError in
+        # generation): the run says nothing about the service; once more decides.
+        run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, f"schemathesis found problems in {service}:\n{run.stdout[-20000:]}"
