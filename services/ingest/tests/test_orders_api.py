@@ -127,3 +127,14 @@ def test_the_openapi_document_describes_every_route(ingest: Any) -> None:
     post = paths["/api/v1/orders/{external_order_id}/action"]["post"]
     assert {"202", "400", "401", "403", "404", "422", "429"} <= set(post["responses"])
     assert {"200", "400", "401", "403", "429"} <= set(paths["/api/v1/orders"]["post"]["responses"])
+
+
+def test_text_postgresql_cannot_store_is_refused_naming_the_field(ingest: Any) -> None:
+    for raw in (b'"a\\u0000b"', b'"\\ud800"'):
+        body = (b'{"orders": [{"externalOrderId": "nul-1", "totalCost": 1, "status": '
+                b'"INITIALIZED", "date": "2024-05-01T10:00:00+00:00", "email": "a@b.co", '
+                b'"note": ' + raw + b'}]}')
+        answer = ingest.client.post("/api/v1/orders", content=body, headers={
+            "Authorization": "Bearer k-all", "content-type": "application/json"})
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["detail"].startswith("orders.0.note: text contains")

@@ -12,6 +12,8 @@ from functools import cached_property
 from typing import Any
 
 import orjson
+from orderflow_runtime.guards import body_problem, problem_in
+from orderflow_runtime.settings import HttpLimits
 from orderflow_runtime.web import field_errors
 from orderflow_schemas import MAX_ORDERS_PER_REQUEST, OrderDocument
 from pydantic import ValidationError
@@ -23,6 +25,11 @@ NO_CONTACT_WARNING = (
     "order has no externalCustomerId, email or phone: it cannot be matched to a customer, no "
     "message is sent for it and its order actions answer 422"
 )
+
+
+# JSON's escape of the NUL character, which PostgreSQL cannot store in text or jsonb.
+NUL = b"\\u0000"
+MAX_DEPTH = HttpLimits().max_json_depth
 
 
 class BadRequest(ValueError):
@@ -66,15 +73,22 @@ class Rejected:
 def validate_body(body: bytes) -> tuple[list[Accepted], list[Rejected]]:
     """The common case first: every order valid, validated straight from the bytes. Anything
     else is gone through order by order (raises ``BadRequest`` for a malformed request)."""
-    try:
-        return [Accepted(i, o) for i, o in enumerate(OrdersBody.model_validate_json(body).orders)
-                ], []
-    except ValidationError:
-        pass
+    if NUL not in body:  # a byte search; NUL is refused with the field at fault below
+        try:
+            return [Accepted(i, o)
+                    for i, o in enumerate(OrdersBody.model_validate_json(body).orders)], []
+        except ValidationError:
+            pass
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"body is not JSON: {exc}") from exc
+        # A lone surrogate, or nesting beyond orjson's limit: say which field, if any.
+        problem = body_problem(body, MAX_DEPTH)
+        raise BadRequest(f"{problem[0]}: {problem[1]}" if problem else
+                         f"body is not JSON: {exc}") from exc
+    # Nothing that PostgreSQL cannot store, or that is nested too deep to be written again.
+    if problem := problem_in(parsed, MAX_DEPTH):
+        raise BadRequest(f"{problem[0]}: {problem[1]}")
     if not isinstance(parsed, dict) or not isinstance(parsed.get("orders"), list):
         raise BadRequest('body must be an object {"orders": [...]}')
     raw = parsed["orders"]

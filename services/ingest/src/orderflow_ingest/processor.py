@@ -15,8 +15,9 @@ from typing import Any
 import asyncpg
 import orjson
 from orderflow_runtime import outbox, positions
+from orderflow_runtime.guards import problem_in
 from orderflow_runtime.kafka import EventProducer, Record
-from orderflow_schemas import OrderDocument, OrderEvent, decode
+from orderflow_schemas import DecodeError, OrderDocument, OrderEvent, decode
 from orderflow_schemas.topics import ORDER_EVENTS
 
 from .customers import link_customers
@@ -33,13 +34,24 @@ def event_id_of(record: Record) -> str:
     return given.decode() if given else str(uuid.uuid5(_NS, record.position))
 
 
+def _document(record: Record) -> OrderDocument:
+    """The record's order document; one that holds a NUL character (JSON ``\\u0000``), which no
+    read model could store, is poison like one that is not valid."""
+    document = decode(OrderDocument, record.value)
+    if record.value is not None and b"\\u0000" in record.value:  # rare: look closer
+        problem = problem_in(document.model_dump(mode="json"), max_depth=10_000)
+        if problem:
+            raise DecodeError(f"{problem[0]}: {problem[1]}")
+    return document
+
+
 class OrderProcessor:
     def __init__(self, pool: asyncpg.Pool, producer: EventProducer) -> None:
         self.pool = pool
         self.producer = producer
 
     async def __call__(self, records: Sequence[Record]) -> None:
-        orders = [(r, decode(OrderDocument, r.value)) for r in records]  # DecodeError: poison
+        orders = [(r, _document(r)) for r in records]  # DecodeError: poison
         async with self.pool.acquire() as conn:
             # Matching first, in a short transaction of its own: it holds the lock that
             # serialises processors, and it is idempotent (matching again finds the customers
