@@ -6,13 +6,14 @@ bytes its versionTag is the hash of: one dump serves both."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import orjson
-from orderflow_runtime.guards import body_problem, problem_in
+from orderflow_runtime.guards import problem_in
 from orderflow_runtime.settings import HttpLimits
 from orderflow_runtime.web import field_errors
 from orderflow_schemas import MAX_ORDERS_PER_REQUEST, OrderDocument
@@ -73,7 +74,7 @@ class Rejected:
 def validate_body(body: bytes) -> tuple[list[Accepted], list[Rejected]]:
     """The common case first: every order valid, validated straight from the bytes. Anything
     else is gone through order by order (raises ``BadRequest`` for a malformed request)."""
-    if NUL not in body:  # a byte search; NUL is refused with the field at fault below
+    if NUL not in body:  # a byte search: an order with a NUL is rejected on its own below
         try:
             return [Accepted(i, o)
                     for i, o in enumerate(OrdersBody.model_validate_json(body).orders)], []
@@ -82,13 +83,12 @@ def validate_body(body: bytes) -> tuple[list[Accepted], list[Rejected]]:
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        # A lone surrogate, or nesting beyond orjson's limit: say which field, if any.
-        problem = body_problem(body, MAX_DEPTH)
-        raise BadRequest(f"{problem[0]}: {problem[1]}" if problem else
-                         f"body is not JSON: {exc}") from exc
-    # Nothing that PostgreSQL cannot store, or that is nested too deep to be written again.
-    if problem := problem_in(parsed, MAX_DEPTH):
-        raise BadRequest(f"{problem[0]}: {problem[1]}")
+        # orjson refuses lone surrogates: Python's parser takes them, and the orders that hold
+        # one are rejected on their own below, naming the field.
+        try:
+            parsed = json.loads(body)
+        except (ValueError, RecursionError):
+            raise BadRequest(f"body is not JSON: {exc}") from exc
     if not isinstance(parsed, dict) or not isinstance(parsed.get("orders"), list):
         raise BadRequest('body must be an object {"orders": [...]}')
     raw = parsed["orders"]
@@ -102,9 +102,17 @@ def validate_orders(raw: list[Any]) -> tuple[list[Accepted], list[Rejected]]:
     accepted: list[Accepted] = []
     rejected: list[Rejected] = []
     for index, item in enumerate(raw):
+        ext_id = item.get("externalOrderId") if isinstance(item, dict) else None
+        # Text PostgreSQL cannot store (NUL, lone surrogates), nesting too deep to write again.
+        if problem := problem_in(item, MAX_DEPTH):
+            field, message, kind = problem
+            shown = (ext_id.encode("utf-8", "backslashreplace").decode()  # may hold the surrogate
+                     if isinstance(ext_id, str) else None)
+            rejected.append(Rejected(index, shown,
+                                     [{"field": field, "message": message, "type": kind}]))
+            continue
         try:
             accepted.append(Accepted(index, validate_order(item)))
         except ValidationError as exc:
-            ext_id = item.get("externalOrderId") if isinstance(item, dict) else None
             rejected.append(Rejected(index, ext_id, field_errors(exc.errors())))
     return accepted, rejected
