@@ -9,18 +9,33 @@ SERVICES := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
 PACKAGES := libs/schemas libs/runtime $(SERVICES) deploy/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: venv run test
+# Every third-party package at the version in the lock: a fresh install gets what the tests saw.
+LOCK := constraints.txt
+# The lock's own tool, from PyPI into the venv (also pinned in requirements-dev.txt).
+UV := uv==0.13.8
+
+.PHONY: venv run test lock
 
 venv: $(STAMP)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# One pip call for everything, so that local packages satisfy each other's dependencies.
-$(STAMP): $(BIN)/python requirements-dev.txt $(PYPROJECTS)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+# One pip call for everything, so that local packages satisfy each other's dependencies; every
+# version comes from the lock, and a changed lock re-installs.
+$(STAMP): $(BIN)/python requirements-dev.txt $(PYPROJECTS) $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) \
 		-r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
 	touch $@
+
+# Re-resolve every package's ranges (pyproject.toml files, requirements-dev.txt) into the lock,
+# on purpose: after adding or changing a dependency, or to take newer versions. Then `make venv`.
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(UV)"
+	{ printf -- '-e ./%s\n' $(PACKAGES); cat requirements-dev.txt; } | \
+		$(BIN)/uv pip compile --quiet --universal --python-version 3.11 \
+		--custom-compile-command "make lock" \
+		$(foreach p,$(PACKAGES),--no-emit-package orderflow-$(notdir $(p))) - -o $(LOCK)
 
 # The whole platform in the foreground; Ctrl+C stops it. See orderflow_devstack/run.py.
 run: venv

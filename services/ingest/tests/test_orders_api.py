@@ -127,3 +127,21 @@ def test_the_openapi_document_describes_every_route(ingest: Any) -> None:
     post = paths["/api/v1/orders/{external_order_id}/action"]["post"]
     assert {"202", "400", "401", "403", "404", "422", "429"} <= set(post["responses"])
     assert {"200", "400", "401", "403", "429"} <= set(paths["/api/v1/orders"]["post"]["responses"])
+
+
+def test_an_order_with_text_postgresql_cannot_store_is_rejected_alone(ingest: Any) -> None:
+    answer = ingest.client.post("/api/v1/orders", content=b'{"orders": [{"externalOrderId": '
+                                b'"x\\udc00"}]}', headers={
+        "Authorization": "Bearer k-all", "content-type": "application/json"})
+    assert answer.json()["rejected"][0]["externalOrderId"] == "x\\udc00"
+    for raw in (b'"a\\u0000b"', b'"\\ud800"'):
+        body = (b'{"orders": [{"externalOrderId": "nul-1", "totalCost": 1, "status": '
+                b'"INITIALIZED", "date": "2024-05-01T10:00:00+00:00", "email": "a@b.co", '
+                b'"note": ' + raw + b'}]}')
+        answer = ingest.client.post("/api/v1/orders", content=body, headers={
+            "Authorization": "Bearer k-all", "content-type": "application/json"})
+        assert answer.status_code == 200, answer.text
+        (rejected,) = answer.json()["rejected"]
+        assert rejected["externalOrderId"] == "nul-1" and answer.json()["accepted"] == []
+        assert rejected["errors"][0]["field"] == "note"
+        assert rejected["errors"][0]["message"].startswith("text contains")

@@ -89,3 +89,30 @@ async def test_records_handed_over_again_change_nothing(
                      ids[1]: ["orderINITIALIZED"], ids[2]: ["orderINITIALIZED"]}
     assert once["customers"] == 2 and once["outbox"] == 0
     assert {e["id"] for e in published} == {r.headers[EVENT_ID_HEADER].decode() for r in records}
+    # Each accepted change of an order carries the next number of that order (read models keep
+    # the highest); an identical resend makes no event and takes no number.
+    sequences = {i: [e["sequence"] for e in published if e["externalOrderId"] == i] for i in ids}
+    assert sequences == {ids[0]: [1, 2], ids[1]: [1], ids[2]: [1]}
+
+
+async def test_sequence_continues_from_the_stored_order(
+        kafka_bootstrap: str, database_url: str, topic_prefix: str) -> None:
+    settings = IngestSettings(kafka_bootstrap=kafka_bootstrap, database_url=database_url,
+                              topic_prefix=topic_prefix)
+    order_id = f"seq-{uuid.uuid4().hex[:8]}"
+    topic = ORDERS_INBOUND.qualified(topic_prefix)
+    versions = [order(order_id, s, "seq@example.com")
+                for s in ("INITIALIZED", "INITIALIZED", "IN_PROGRESS", "DELIVERED")]
+    records = [Record(topic, 1, offset, order_id.encode(), value,
+                      {EVENT_ID_HEADER: str(uuid.uuid4()).encode()})
+               for offset, value in enumerate(versions)]
+    async with open_resources(settings, SERVICE, MIGRATIONS) as res:
+        processor = OrderProcessor(res.pool, res.producer)
+        for record in records:  # one batch each: the number comes from the orders table
+            await processor([record])
+        published = await asyncio.to_thread(events, kafka_bootstrap, topic_prefix)
+        stored = await res.pool.fetchval(
+            "SELECT sequence FROM orders WHERE external_order_id = $1", order_id)
+    assert [(e["name"], e["sequence"]) for e in published] == [
+        ("orderINITIALIZED", 1), ("orderIN_PROGRESS", 2), ("orderDELIVERED", 3)]
+    assert stored == 3

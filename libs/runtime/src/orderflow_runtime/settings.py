@@ -27,3 +27,16 @@ class CommonSettings(BaseSettings):
     http_host: str = Field("127.0.0.1", description="Address the HTTP server binds")
     http_port: int = Field(8000, description="Port of the HTTP server")
     log_level: str = Field("INFO", description="Python log level")
+
+
+class HttpLimits(BaseSettings):
+    """Limits of every service's HTTP input (``web.create_app``)."""
+
+    model_config = SettingsConfigDict(env_prefix="ORDERFLOW_", extra="ignore")
+
+    max_body_bytes: int = Field(
+        8_000_000, ge=1,
+        description="Largest request body; larger ones are answered 413. 1000 orders of ten "
+                    "items with long names and addresses take about 4 MB")
+    max_json_depth: int = Field(
+        32, ge=2, description="Deepest nesting of a JSON body; deeper ones are refused (4xx)")

@@ -1,5 +1,7 @@
 """The HTTP side every service shares: the app factory with ``/healthz`` and ``/metrics``,
-API-key auth with scopes, and 4xx answers that name the fields at fault."""
+API-key auth with scopes, 4xx answers that name the fields at fault, a body size limit (413),
+the input guards of ``guards.py``, and an OpenAPI document that lists every status a route can
+answer (``document_statuses``)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import make_asgi_app
+
+from .guards import BodyGuard
+from .settings import HttpLimits
 
 ALL_SCOPES = "*"
 
@@ -38,7 +43,9 @@ def require_scope(scope: str) -> Callable[..., Any]:
         if creds is None:
             raise HTTPException(401, "missing API key: send Authorization: Bearer <key>",
                                 headers={"WWW-Authenticate": "Bearer"})
-        match = next((k for k in keys if secrets.compare_digest(k, creds.credentials)), None)
+        # Bytes: compare_digest refuses str with non-ASCII characters (a header may have any).
+        given = creds.credentials.encode("utf-8", "surrogateescape")
+        match = next((k for k in keys if secrets.compare_digest(k.encode(), given)), None)
         if match is None:
             raise HTTPException(401, "unknown API key", headers={"WWW-Authenticate": "Bearer"})
         granted = keys[match]
@@ -67,18 +74,26 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(*, title: str, api_keys: str, lifespan: Any = None,
-               version: str = "0.1.0", validation_status: int = 400) -> FastAPI:
+               version: str = "0.1.0", validation_status: int = 400,
+               limits: HttpLimits | None = None) -> FastAPI:
     """A service's app. Its lifespan sets ``app.state.resources`` (``Resources``), whose
     problems make ``/healthz`` answer 503. A request that fails validation is answered with
     ``validation_status`` and the fields at fault: 400 where a seed prescribes it (orders,
-    seed 002), 422 for the configuration APIs (triggers, endpoints, external actions)."""
-    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    seed 002), 422 for the configuration APIs (triggers, endpoints, external actions).
+    ``limits`` (default: from ``ORDERFLOW_MAX_BODY_BYTES`` / ``ORDERFLOW_MAX_JSON_DEPTH``):
+    a larger body is answered 413, a deeper JSON body ``validation_status``."""
+    limits = limits or HttpLimits()
+    app = FastAPI(title=title, version=version, lifespan=lifespan,
+                  max_body_size=limits.max_body_bytes)
     app.state.api_keys = parse_api_keys(api_keys)
     app.state.validation_status = validation_status
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(BodyGuard, max_depth=limits.max_json_depth)
     app.mount("/metrics", make_asgi_app())
+    _document_statuses_of(app)
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness and readiness")
+    @app.get("/healthz", tags=["ops"], summary="Liveness and readiness",
+             responses={503: {"description": "starting, or a dependency is failing"}})
     async def healthz() -> JSONResponse:
         resources = getattr(app.state, "resources", None)
         if resources is None:
@@ -88,3 +103,61 @@ def create_app(*, title: str, api_keys: str, lifespan: Any = None,
                             status_code=503 if problems else 200)
 
     return app
+
+
+# What every answer of ours looks like: HTTPException's {"detail"} and, for validation
+# errors, the fields at fault (``field_errors``).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem", "type": "object", "required": ["detail"],
+    "properties": {
+        "detail": {"description": "what went wrong"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["field", "message", "type"],
+            "properties": {"field": {"type": "string"}, "message": {"type": "string"},
+                           "type": {"type": "string"}}}},
+    },
+}
+
+
+def document_statuses(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
+    """Add to each operation of ``schema`` the statuses it can answer without saying so itself:
+    the validation status (every route: parameters, or the guards on the URL), 413 where there
+    is a request body, 401 and 403 where an API key is required (``require_scope``). Error
+    answers are documented with ``PROBLEM_SCHEMA``, replacing FastAPI's default 422 schema,
+    which is not what ``_validation_error`` answers."""
+    status = str(app.state.validation_status)
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            extra = {status: "the request is not valid: the fields at fault in errors"}
+            if "requestBody" in operation:
+                extra["413"] = "the body is larger than ORDERFLOW_MAX_BODY_BYTES"
+            if operation.get("security"):
+                extra["401"] = "no API key, or an unknown one"
+                extra["403"] = "the API key lacks the scope of this route"
+            responses = operation.setdefault("responses", {})
+            if status != "422" and "422" in responses and _is_default_422(responses["422"]):
+                del responses["422"]  # FastAPI's own; this service answers ``status`` instead
+            for code, description in extra.items():
+                responses.setdefault(code, {"description": description})
+            for code, response in responses.items():
+                if code[0] in "45":
+                    response["content"] = problem
+    return schema
+
+
+def _is_default_422(response: dict[str, Any]) -> bool:
+    return "HTTPValidationError" in str(response.get("content", ""))
+
+
+def _document_statuses_of(app: FastAPI) -> None:
+    """Make ``app.openapi()`` post-process FastAPI's document with ``document_statuses``."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_statuses(app, generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

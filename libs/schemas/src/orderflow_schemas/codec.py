@@ -57,7 +57,16 @@ def load(model: type[BaseModel], raw: bytes | None) -> tuple[dict[str, Any], boo
     the message was at that version already, so ``raw`` is still its exact text."""
     data = parse(model, raw)
     target = getattr(model, "VERSION", None)
-    if target is None or int(data.get("version") or target) >= target:
+    if target is None:
+        return data, True
+    version = data.get("version") or target
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise DecodeError(f"version must be a whole number, got {version!r}")
+    if version > target:
+        # A newer producer's message: its fields may mean what this service cannot know.
+        raise DecodeError(f"version {version} of {data.get('type')!r} is newer than the "
+                          f"{target} this service reads")
+    if version == target:
         return data, True
     return upcast(data, target), False
 

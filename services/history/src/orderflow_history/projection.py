@@ -92,6 +92,14 @@ class OrderRow:
     updated_at: datetime
     source_partition: int
     source_offset: int
+    sequence: int = 0
+
+    @property
+    def version(self) -> tuple[int, int, int]:
+        """What "newer" means for an order: its event number first (a re-published older event
+        has a newer offset but a lower number); the position only breaks ties between events
+        that carry no number (0)."""
+        return (self.sequence, self.source_partition, self.source_offset)
 
 
 def customer_key(event: OrderEvent) -> str | None:
@@ -120,18 +128,17 @@ def order_row(event: OrderEvent, partition: int, offset: int) -> OrderRow:
         customer_key=customer_key(event),
         total_cost=float(cost) if isinstance(cost, int | float) else None,
         ordered_at=ordered_at, updated_at=event.occurred_at, source_partition=partition,
-        source_offset=offset,
+        source_offset=offset, sequence=event.sequence,
     )
 
 
 def latest_per_order(rows: list[OrderRow]) -> list[OrderRow]:
-    """One row per order, the furthest in its partition: a batch may hold several events of one
-    order, and one upsert statement may touch a row only once."""
+    """One row per order, its newest version (``OrderRow.version``): a batch may hold several
+    events of one order, and one upsert statement may touch a row only once."""
     latest: dict[str, OrderRow] = {}
     for row in rows:
         seen = latest.get(row.external_order_id)
-        if seen is None or (seen.source_partition, seen.source_offset) < (
-                row.source_partition, row.source_offset):
+        if seen is None or seen.version < row.version:
             latest[row.external_order_id] = row
     return list(latest.values())
 

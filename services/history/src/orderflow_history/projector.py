@@ -3,7 +3,8 @@
 A batch is written in one transaction together with each partition's next offset
 (``orderflow_runtime.positions``): a record seen again (a replay, a batch handed over again after
 a crash before the offset commit) is skipped. Behind that, timeline rows are keyed by message id,
-the orders read model only moves forward (by partition offset) and customers are recomputed
+the orders read model only moves forward (by the order's event sequence number, then partition
+offset for events without one) and customers are recomputed
 from orders, so a message that comes twice at two offsets changes nothing either.
 
 Rows go in a batch at a time (COPY for the timeline, one ``INSERT ... SELECT FROM
@@ -52,19 +53,20 @@ ON CONFLICT (message_id) DO NOTHING
 # Documents go as text[] cast in SQL: a jsonb[] parameter costs five times as much.
 UPSERT_ORDERS = """
 INSERT INTO orders(external_order_id, document, status, version_tag, customer_id, customer_key,
-                   total_cost, ordered_at, updated_at, source_partition, source_offset)
-SELECT id, doc::jsonb, status, tag, customer, ckey, cost, ordered, updated, part, off
+                   total_cost, ordered_at, updated_at, source_partition, source_offset, sequence)
+SELECT id, doc::jsonb, status, tag, customer, ckey, cost, ordered, updated, part, off, seq
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-            $7::numeric[], $8::timestamptz[], $9::timestamptz[], $10::int[], $11::bigint[])
-    AS u(id, doc, status, tag, customer, ckey, cost, ordered, updated, part, off)
+            $7::numeric[], $8::timestamptz[], $9::timestamptz[], $10::int[], $11::bigint[],
+            $12::bigint[])
+    AS u(id, doc, status, tag, customer, ckey, cost, ordered, updated, part, off, seq)
 ON CONFLICT (external_order_id) DO UPDATE SET document = excluded.document,
     status = excluded.status, version_tag = excluded.version_tag,
     customer_id = excluded.customer_id, customer_key = excluded.customer_key,
     total_cost = excluded.total_cost, ordered_at = excluded.ordered_at,
     updated_at = excluded.updated_at, source_partition = excluded.source_partition,
-    source_offset = excluded.source_offset
-WHERE (orders.source_partition, orders.source_offset)
-    < (excluded.source_partition, excluded.source_offset)
+    source_offset = excluded.source_offset, sequence = excluded.sequence
+WHERE (orders.sequence, orders.source_partition, orders.source_offset)
+    < (excluded.sequence, excluded.source_partition, excluded.source_offset)
 """
 
 OLD_CUSTOMER_KEYS = """
@@ -207,5 +209,5 @@ async def _write_orders(conn: asyncpg.Connection, orders: list[OrderRow]) -> Non
                        [o.customer_id for o in orders], [o.customer_key for o in orders],
                        [o.total_cost for o in orders], [o.ordered_at for o in orders],
                        [o.updated_at for o in orders], [o.source_partition for o in orders],
-                       [o.source_offset for o in orders])
+                       [o.source_offset for o in orders], [o.sequence for o in orders])
     await conn.execute(RECOMPUTE_CUSTOMERS, sorted(keys))

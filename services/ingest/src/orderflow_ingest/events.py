@@ -11,10 +11,11 @@ from .versions import changes, version_tag
 
 def event_for(
     previous: dict[str, Any] | None, order: OrderDocument, event_id: str,
-    customer_id: str | None = None,
+    customer_id: str | None = None, sequence: int = 1,
 ) -> OrderEvent | None:
     """``order<STATUS>`` for a new order or a status change, ``orderUPDATED`` for another change,
-    None for an identical resend. ``customer_id`` is orderflow's customer (``contacts.py``)."""
+    None for an identical resend. ``customer_id`` is orderflow's customer (``contacts.py``);
+    ``sequence`` is the order's next event number (one more than its last event's)."""
     document = order.model_dump(mode="json", exclude_unset=True)
     if previous is not None and previous == document:
         return None
@@ -30,5 +31,6 @@ def event_for(
         previous_status=previous_status,
         changes=diff,
         version_tag=version_tag(document),
+        sequence=sequence,
         order=document,
     )

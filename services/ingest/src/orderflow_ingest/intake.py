@@ -6,12 +6,15 @@ bytes its versionTag is the hash of: one dump serves both."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import orjson
+from orderflow_runtime.guards import problem_in
+from orderflow_runtime.settings import HttpLimits
 from orderflow_runtime.web import field_errors
 from orderflow_schemas import MAX_ORDERS_PER_REQUEST, OrderDocument
 from pydantic import ValidationError
@@ -23,6 +26,11 @@ NO_CONTACT_WARNING = (
     "order has no externalCustomerId, email or phone: it cannot be matched to a customer, no "
     "message is sent for it and its order actions answer 422"
 )
+
+
+# JSON's escape of the NUL character, which PostgreSQL cannot store in text or jsonb.
+NUL = b"\\u0000"
+MAX_DEPTH = HttpLimits().max_json_depth
 
 
 class BadRequest(ValueError):
@@ -66,15 +74,21 @@ class Rejected:
 def validate_body(body: bytes) -> tuple[list[Accepted], list[Rejected]]:
     """The common case first: every order valid, validated straight from the bytes. Anything
     else is gone through order by order (raises ``BadRequest`` for a malformed request)."""
-    try:
-        return [Accepted(i, o) for i, o in enumerate(OrdersBody.model_validate_json(body).orders)
-                ], []
-    except ValidationError:
-        pass
+    if NUL not in body:  # a byte search: an order with a NUL is rejected on its own below
+        try:
+            return [Accepted(i, o)
+                    for i, o in enumerate(OrdersBody.model_validate_json(body).orders)], []
+        except ValidationError:
+            pass
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"body is not JSON: {exc}") from exc
+        # orjson refuses lone surrogates: Python's parser takes them, and the orders that hold
+        # one are rejected on their own below, naming the field.
+        try:
+            parsed = json.loads(body)
+        except (ValueError, RecursionError):
+            raise BadRequest(f"body is not JSON: {exc}") from exc
     if not isinstance(parsed, dict) or not isinstance(parsed.get("orders"), list):
         raise BadRequest('body must be an object {"orders": [...]}')
     raw = parsed["orders"]
@@ -88,9 +102,17 @@ def validate_orders(raw: list[Any]) -> tuple[list[Accepted], list[Rejected]]:
     accepted: list[Accepted] = []
     rejected: list[Rejected] = []
     for index, item in enumerate(raw):
+        ext_id = item.get("externalOrderId") if isinstance(item, dict) else None
+        # Text PostgreSQL cannot store (NUL, lone surrogates), nesting too deep to write again.
+        if problem := problem_in(item, MAX_DEPTH):
+            field, message, kind = problem
+            shown = (ext_id.encode("utf-8", "backslashreplace").decode()  # may hold the surrogate
+                     if isinstance(ext_id, str) else None)
+            rejected.append(Rejected(index, shown,
+                                     [{"field": field, "message": message, "type": kind}]))
+            continue
         try:
             accepted.append(Accepted(index, validate_order(item)))
         except ValidationError as exc:
-            ext_id = item.get("externalOrderId") if isinstance(item, dict) else None
             rejected.append(Rejected(index, ext_id, field_errors(exc.errors())))
     return accepted, rejected

@@ -15,8 +15,9 @@ from typing import Any
 import asyncpg
 import orjson
 from orderflow_runtime import outbox, positions
+from orderflow_runtime.guards import problem_in
 from orderflow_runtime.kafka import EventProducer, Record
-from orderflow_schemas import OrderDocument, OrderEvent, decode
+from orderflow_schemas import DecodeError, OrderDocument, OrderEvent, decode
 from orderflow_schemas.topics import ORDER_EVENTS
 
 from .customers import link_customers
@@ -33,13 +34,24 @@ def event_id_of(record: Record) -> str:
     return given.decode() if given else str(uuid.uuid5(_NS, record.position))
 
 
+def _document(record: Record) -> OrderDocument:
+    """The record's order document; one that holds a NUL character (JSON ``\\u0000``), which no
+    read model could store, is poison like one that is not valid."""
+    document = decode(OrderDocument, record.value)
+    if record.value is not None and b"\\u0000" in record.value:  # rare: look closer
+        problem = problem_in(document.model_dump(mode="json"), max_depth=10_000)
+        if problem:
+            raise DecodeError(f"{problem[0]}: {problem[1]}")
+    return document
+
+
 class OrderProcessor:
     def __init__(self, pool: asyncpg.Pool, producer: EventProducer) -> None:
         self.pool = pool
         self.producer = producer
 
     async def __call__(self, records: Sequence[Record]) -> None:
-        orders = [(r, decode(OrderDocument, r.value)) for r in records]  # DecodeError: poison
+        orders = [(r, _document(r)) for r in records]  # DecodeError: poison
         async with self.pool.acquire() as conn:
             # Matching first, in a short transaction of its own: it holds the lock that
             # serialises processors, and it is idempotent (matching again finds the customers
@@ -52,10 +64,11 @@ class OrderProcessor:
                 states = await self._current(conn, {o.externalOrderId for (_, o), _ in fresh})
                 events: list[OrderEvent] = []
                 for (record, order), customer_id in fresh:
-                    event = event_for(states.get(order.externalOrderId), order,
-                                      event_id_of(record), customer_id)
+                    previous, sequence = states.get(order.externalOrderId, (None, 0))
+                    event = event_for(previous, order, event_id_of(record), customer_id,
+                                      sequence + 1)
                     if event is not None:
-                        states[order.externalOrderId] = event.order
+                        states[order.externalOrderId] = (event.order, event.sequence)
                         events.append(event)
                 await self._save(conn, events)
                 pending = await outbox.add(
@@ -63,12 +76,14 @@ class OrderProcessor:
                 await positions.advance(conn, records)
         await outbox.publish(self.pool, self.producer, pending)
 
-    async def _current(self, conn: asyncpg.Connection, ids: set[str]) -> dict[str, Any]:
+    async def _current(self, conn: asyncpg.Connection,
+                       ids: set[str]) -> dict[str, tuple[dict[str, Any] | None, int]]:
+        """Each order's last document and the sequence number of its last event."""
         rows = await conn.fetch(
-            "SELECT external_order_id, document FROM orders "
+            "SELECT external_order_id, document, sequence FROM orders "
             "WHERE external_order_id = ANY($1::text[])",
             list(ids))
-        return {r["external_order_id"]: r["document"] for r in rows}
+        return {r["external_order_id"]: (r["document"], r["sequence"]) for r in rows}
 
     async def _save(self, conn: asyncpg.Connection, events: list[OrderEvent]) -> None:
         latest = {e.external_order_id: e for e in events}  # the last version of each order wins
@@ -79,16 +94,18 @@ class OrderProcessor:
         await conn.execute(
             """
             INSERT INTO orders(external_order_id, document, status, version_tag, customer_id,
-                               has_contact, processed_at)
-            SELECT id, doc::json, status, tag, customer, has_contact, now()
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[])
-                AS u(id, doc, status, tag, customer, has_contact)
+                               has_contact, processed_at, sequence)
+            SELECT id, doc::json, status, tag, customer, has_contact, now(), seq
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[],
+                        $7::bigint[])
+                AS u(id, doc, status, tag, customer, has_contact, seq)
             ON CONFLICT (external_order_id) DO UPDATE SET document = excluded.document,
                 status = excluded.status, version_tag = excluded.version_tag,
                 customer_id = excluded.customer_id, has_contact = excluded.has_contact,
-                processed_at = excluded.processed_at
+                processed_at = excluded.processed_at, sequence = excluded.sequence
             """,
             [e.external_order_id for e in rows], [orjson.dumps(e.order).decode() for e in rows],
             [e.status.value for e in rows], [e.version_tag for e in rows],
             [e.customer_id for e in rows], [e.customer_id is not None for e in rows],
+            [e.sequence for e in rows],
         )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
 
 from ..projection import shown
-from .deps import CanRead, Limit, Pool
+from .deps import CanRead, IsoDatetime, Limit, Pool
 from .paging import decode_cursor, next_cursor
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"], dependencies=[CanRead])
@@ -22,8 +21,8 @@ async def list_events(
     name: str | None = None,
     order: str | None = None,
     customer: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDatetime | None = None,
+    until: IsoDatetime | None = None,
 ) -> dict[str, Any]:
     """Order events filtered by name, order, customer and time range [since, until)."""
     before = decode_cursor(cursor) if cursor else None

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from ..rfm import SEGMENT, customer_json
-from .deps import CanRead, Limit, Pool
+from .deps import CanRead, IsoDatetime, Limit, Pool
 
 router = APIRouter(prefix="/api/v1/segments", tags=["customers"], dependencies=[CanRead])
 
@@ -26,8 +26,8 @@ async def list_segment(
     average_check_max: Annotated[float | None, Query(alias="averageCheckMax", ge=0)] = None,
     order_count_min: Annotated[int | None, Query(alias="orderCountMin", ge=0)] = None,
     order_count_max: Annotated[int | None, Query(alias="orderCountMax", ge=0)] = None,
-    last_order_from: Annotated[datetime | None, Query(alias="lastOrderFrom")] = None,
-    last_order_to: Annotated[datetime | None, Query(alias="lastOrderTo")] = None,
+    last_order_from: Annotated[IsoDatetime | None, Query(alias="lastOrderFrom")] = None,
+    last_order_to: Annotated[IsoDatetime | None, Query(alias="lastOrderTo")] = None,
 ) -> dict[str, Any]:
     """Customers whose delivered orders match every given range: average check and delivered
     order count inclusive, last delivered order date in [lastOrderFrom, lastOrderTo)."""

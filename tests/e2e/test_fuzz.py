@@ -1,0 +1,59 @@
+"""Schemathesis over every service's OpenAPI document, against the running platform: no input
+makes a service answer 5xx, every status answered is documented, every answer matches its
+schema, schema-valid requests are accepted and invalid ones refused (``--checks all``).
+
+A bounded number of examples per operation keeps the whole run within a few minutes on two
+cores. Every operation of every service in ``launcher.SERVICES`` is covered, so routes added
+later are fuzzed too. The executor's egress is meant to run with ``ORDERFLOW_EGRESS=
+allow-list-only`` (set by the pytest plugin): fuzzed triggers may carry any URL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from orderflow_devstack.launcher import SERVICES
+
+pytestmark = pytest.mark.e2e
+
+# Examples per operation (ORDERFLOW_FUZZ_EXAMPLES for a longer run by hand).
+EXAMPLES = int(os.environ.get("ORDERFLOW_FUZZ_EXAMPLES", "15"))
+SEED = 20261125  # reproducible: the same inputs on every run (change it to explore)
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+TOOL_CRASH = "AST constructor recursion depth mismatch"
+# Findings in code other issues are rewriting, known when this test was written: the mark is
+# strict, so the test says so as soon as they are fixed and the mark must go.
+KNOWN = {
+    "trigger-engine": "effects: 'type' is optional in OpenAPI but the discriminated union "
+                      "requires it (ST202); expectedStatus items coerced from strings (ST201): "
+                      "issues 9/11 rewrite the trigger routes",
+}
+
+
+def _params() -> list[Any]:
+    return [pytest.param(s.name, marks=pytest.mark.xfail(reason=KNOWN[s.name], strict=True))
+            if s.name in KNOWN else s.name for s in SERVICES]
+
+
+@pytest.mark.parametrize("service", _params())
+def test_no_input_makes_a_service_misbehave(platform: Any, service: str, tmp_path: Path) -> None:
+    st = Path(sys.executable).parent / "st"
+    command = [
+        str(st), "--config-file", str(CONFIG), "run", f"{platform.urls[service]}/openapi.json",
+        "--checks", "all", "--max-examples", str(EXAMPLES), "--seed", str(SEED),
+        "--phases", "examples,coverage,fuzzing", "--generation-database", "none",
+        "--no-shrink", "--workers", "2", "--request-timeout", "20",
+        "--header", f"Authorization: Bearer {platform.api_key}",
+        "--report", "ndjson", "--report-dir", str(tmp_path), "--no-color",
+        "--max-failures", "20",
+    ]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    if run.returncode != 0 and TOOL_CRASH in run.stdout:
+        # CPython 3.11's AST bug inside Hypothesis (a lambda's repr after a RecursionError in
+        # generation): the run says nothing about the service; once more decides.
+        run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, f"schemathesis found problems in {service}:\n{run.stdout[-20000:]}"
