@@ -28,9 +28,9 @@ TOOL_CRASH = "AST constructor recursion depth mismatch"
 # Findings in code other issues are rewriting, known when this test was written: the mark is
 # strict, so the test says so as soon as they are fixed and the mark must go.
 KNOWN = {
-    "trigger-engine": "effects: 'type' is optional in OpenAPI but the discriminated union "
-                      "requires it (ST202); expectedStatus items coerced from strings (ST201): "
-                      "issues 9/11 rewrite the trigger routes",
+    "trigger-engine": "cross-field rules the OpenAPI document does not state yet: a trigger "
+                      "needs `event` or a non-empty `events`, a dry run exactly one of `order` "
+                      "and `externalOrderId` (ST202, schema-valid bodies answered 422)",
 }
 
 

@@ -37,6 +37,7 @@ from orderflow_schemas import (
     OrderAction,
     OrderEvent,
     OrderStatus,
+    TriggerEvaluation,
     TriggerFiring,
 )
 from orderflow_schemas.effects import InternalEffect
@@ -76,6 +77,8 @@ def good(topic: Topic, order_id: str) -> tuple[bytes, str | None]:
             trigger_id="t-1", trigger_name="poison test", event_id="e-1",
             event_name="orderINITIALIZED", external_order_id=order_id,
             outcome=FiringOutcome.NOT_FIRED),
+        TriggerEvaluation: lambda: TriggerEvaluation(
+            event_id="e-1", event_name="orderINITIALIZED", external_order_id=order_id),
         ActionRequest: lambda: ActionRequest(
             external_order_id=order_id, trigger_id="t-1", trigger_name="poison test",
             firing_id="f-1", event_id="e-1", effect=InternalEffect(kind="task")),

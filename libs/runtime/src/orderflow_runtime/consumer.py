@@ -38,10 +38,6 @@ TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowE
              asyncpg.TooManyConnectionsError, asyncpg.InterfaceError, KafkaException,
              asyncio.TimeoutError)
 POISON_ATTEMPTS = 3
-# The most of a poison message's bytes a dead letter carries: base64 makes them a third larger,
-# and a dead letter over the broker's 1 MB message limit could not be sent at all (the consumer
-# would die on it). The reason says how much was cut.
-MAX_DEAD_LETTER_BYTES = 600_000
 
 
 class SafeHandler:
@@ -105,12 +101,8 @@ class SafeHandler:
                       extra={"position": record.position, "reason": reason})
             return
         log.warning("dead-lettered", extra={"position": record.position, "reason": reason})
-        value = record.value or b""
-        if len(value) > MAX_DEAD_LETTER_BYTES:
-            reason += f" [value of {len(value)} bytes: its first {MAX_DEAD_LETTER_BYTES} kept]"
-            value = value[:MAX_DEAD_LETTER_BYTES]
-        letter = DeadLetter.of(
-            service=self.service, reason=reason[:2000], value=value, key=record.key,
+        letter = DeadLetter.of(  # at most MAX_DEAD_LETTER_BYTES of the value
+            service=self.service, reason=reason, value=record.value, key=record.key,
             topic=record.topic, partition=record.partition, offset=record.offset,
             external_order_id=record.key_str,
         )
@@ -165,7 +157,6 @@ class TopicConsumer:
                 await asyncio.to_thread(consumer.commit, offsets=offsets, asynchronous=False)
         finally:
             await asyncio.to_thread(consumer.close)
-
 
     def _next_batch(self, consumer: Consumer) -> list[Any]:
         # consume(n, timeout) waits for n messages or the timeout: under light load every

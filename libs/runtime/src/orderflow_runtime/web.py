@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import make_asgi_app
+from pydantic import BeforeValidator
 
 from .guards import BodyGuard
 from .settings import HttpLimits
@@ -161,3 +163,14 @@ def _document_statuses_of(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _iso_only(value: Any) -> Any:
+    """OpenAPI says date-time: a bare number (pydantic's Unix time) is refused, not guessed."""
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("expected an ISO 8601 date-time, e.g. 2026-01-01T00:00:00Z")
+    return value
+
+
+# A query date-time in ISO 8601 only.
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]

@@ -9,6 +9,12 @@ from pydantic import Field
 
 from .base import Message
 
+# The most of a poison message's bytes a dead letter carries: base64 makes them a third larger,
+# and a dead letter over the broker's 1 MB message limit could not be sent at all (a consumer
+# publishing it would be stuck on it). The reason says how much was cut.
+MAX_DEAD_LETTER_BYTES = 600_000
+MAX_REASON = 2000
+
 
 class DeadLetter(Message):
     TYPE: ClassVar[str] = "dead_letter"
@@ -35,6 +41,12 @@ class DeadLetter(Message):
         offset: int | None = None,
         external_order_id: str | None = None,
     ) -> DeadLetter:
+        """The dead letter of ``value``: at most ``MAX_DEAD_LETTER_BYTES`` of it."""
+        value = value or b""
+        reason = reason[:MAX_REASON]
+        if len(value) > MAX_DEAD_LETTER_BYTES:
+            reason += f" [value of {len(value)} bytes: its first {MAX_DEAD_LETTER_BYTES} kept]"
+            value = value[:MAX_DEAD_LETTER_BYTES]
         return cls(
             service=service,
             reason=reason,
@@ -42,7 +54,7 @@ class DeadLetter(Message):
             source_partition=partition,
             source_offset=offset,
             key_b64=base64.b64encode(key).decode() if key is not None else None,
-            value_b64=base64.b64encode(value or b"").decode(),
+            value_b64=base64.b64encode(value).decode(),
             external_order_id=external_order_id,
         )
 

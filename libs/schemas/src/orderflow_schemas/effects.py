@@ -6,16 +6,27 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from . import templates
 from .base import Message, WireModel
 
 # A template checked when a trigger is saved: only variables the executor can fill (422 else).
 Template = Annotated[str, AfterValidator(templates.check)]
+# A status code as a JSON number: "200" is not taken for 200, as the schema says.
+StatusCode = Annotated[int, Field(strict=True, ge=100, le=599)]
 
 
-class HttpEffect(WireModel):
+def _type_required(schema: dict[str, Any]) -> None:
+    """``type`` picks the effect (a discriminated union): required, as the API treats it."""
+    schema["required"] = sorted({*schema.get("required", []), "type"})
+
+
+class EffectModel(WireModel):
+    model_config = ConfigDict(json_schema_extra=_type_required)
+
+
+class HttpEffect(EffectModel):
     """Call a URL (seed 003). ``url``, ``body`` and header values are templates over the order:
     ``{id_order}``, ``{id_job}`` and ``{order.<field>}``."""
 
@@ -27,21 +38,21 @@ class HttpEffect(WireModel):
         default=None, description="Template; values are escaped for JSON when the Content-Type "
         "is JSON (the default); the order JSON when omitted")
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    expected_status: list[int] = Field(default_factory=lambda: [200], min_length=1)
+    expected_status: list[StatusCode] = Field(default_factory=lambda: [200], min_length=1)
 
 
-class SmsEffect(WireModel):
+class SmsEffect(EffectModel):
     type: Literal["sms"] = "sms"
     text: Template = Field(min_length=1)
 
 
-class EmailEffect(WireModel):
+class EmailEffect(EffectModel):
     type: Literal["email"] = "email"
     subject: Template = Field(min_length=1)
     body: Template = Field(min_length=1)
 
 
-class InternalEffect(WireModel):
+class InternalEffect(EffectModel):
     """Create a task, notify a manager, or change order or customer data (seed 001)."""
 
     type: Literal["internal"] = "internal"
@@ -49,7 +60,7 @@ class InternalEffect(WireModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class ExternalActionEffect(WireModel):
+class ExternalActionEffect(EffectModel):
     """Publish to ``orderflow.external-actions`` for connectors."""
 
     type: Literal["external_action"] = "external_action"

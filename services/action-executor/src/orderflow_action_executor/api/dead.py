@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from orderflow_runtime.web import require_scope
+from orderflow_runtime.web import IsoDatetime, require_scope
 
 router = APIRouter(tags=["dead requests"])
 CanRead = Depends(require_scope("endpoints.read"))
@@ -57,8 +57,8 @@ async def dead_requests(
     endpoint: Annotated[str | None, Query(max_length=200)] = None,
     trigger: Annotated[str | None, Query(max_length=200)] = None,
     order: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDatetime | None = None,
+    until: IsoDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:

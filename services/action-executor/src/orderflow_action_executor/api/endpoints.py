@@ -45,12 +45,22 @@ def _secret(value: str | None) -> str | None:
     return value
 
 
+# The shapes the validators below accept, in the OpenAPI document too, so that a client (or a
+# fuzzer) can tell a valid value from the schema alone.
+URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#]\S*)?$"
+SECRET_PATTERN = (r"^whsec_(?:[A-Za-z0-9+/]{4}){8,21}"
+                  r"(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
+
+
 class EndpointIn(BaseModel):
     """An endpoint: effects whose URL starts with ``url`` are signed with its secret."""
 
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=1, max_length=2000, examples=["https://crm.example"])
-    secret: str | None = Field(None, description="whsec_ + base64; generated when absent")
+    url: str = Field(min_length=1, max_length=2000, pattern=URL_PATTERN,
+                     examples=["https://crm.example"])
+    secret: str | None = Field(None, pattern=SECRET_PATTERN,
+                               description="whsec_ + base64 of 24 to 65 bytes; generated when "
+                                           "absent")
 
     _check_url = field_validator("url")(_url)
     _check_secret = field_validator("secret")(_secret)
@@ -58,14 +68,15 @@ class EndpointIn(BaseModel):
 
 class EndpointUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=1, max_length=2000)
+    url: str = Field(min_length=1, max_length=2000, pattern=URL_PATTERN)
 
     _check_url = field_validator("url")(_url)
 
 
 class Rotation(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    secret: str | None = Field(None, description="The new secret; generated when absent")
+    secret: str | None = Field(None, pattern=SECRET_PATTERN,
+                               description="The new secret; generated when absent")
 
     _check_secret = field_validator("secret")(_secret)
 

@@ -14,7 +14,7 @@ PREFIX = "whsec_"
 
 
 class BadSecret(ValueError):
-    """A secret that is not ``whsec_`` + base64 of 24 to 64 bytes."""
+    """A secret that is not ``whsec_`` + base64 of 24 to 65 bytes."""
 
 
 def generate_secret() -> str:
@@ -28,8 +28,8 @@ def secret_bytes(secret: str) -> bytes:
         raw = base64.b64decode(secret.removeprefix(PREFIX), validate=True)
     except ValueError as exc:
         raise BadSecret("after whsec_ a secret is base64") from exc
-    if not 24 <= len(raw) <= 64:
-        raise BadSecret("a secret holds 24 to 64 bytes")
+    if not 24 <= len(raw) <= 65:
+        raise BadSecret("a secret holds 24 to 65 bytes")
     return raw
 
 
