@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from orderflow_schemas import FieldChange, OrderStatus, WireModel
 from orderflow_schemas.triggers import check_event_name
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ..domain.customers import Stats, customer_key, customer_view
 from ..domain.evaluate import CompiledTrigger, evaluate
@@ -35,7 +35,17 @@ class PretendEvent(WireModel):
         return None if name is None else check_event_name(name)
 
 
+def _exactly_one(schema: dict[str, Any]) -> None:
+    # The rule of ``_one`` below, stated in the schema too.
+    schema["oneOf"] = [
+        {"required": ["order"], "properties": {"order": {"type": "object"},
+                                               "externalOrderId": {"type": "null"}}},
+        {"required": ["externalOrderId"], "properties": {"externalOrderId": {"type": "string"},
+                                                         "order": {"type": "null"}}}]
+
+
 class DryRun(WireModel):
+    model_config = ConfigDict(json_schema_extra=_exactly_one)
     order: dict[str, Any] | None = None
     external_order_id: str | None = None
     customer_id: str | None = None
