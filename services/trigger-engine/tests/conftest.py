@@ -7,6 +7,7 @@ import asyncio
 import secrets
 import threading
 import time
+from datetime import timedelta
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -121,7 +122,8 @@ def engine(kafka_bootstrap: str, database_url: str) -> Iterator[Engine]:
     prefix = f"t{secrets.token_hex(6)}."
     settings = TriggerEngineSettings(
         kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=prefix,
-        api_keys=API_KEY, consumer_group="engine-test", trigger_batch_size=200)
+        api_keys=API_KEY, consumer_group="engine-test", trigger_batch_size=200,
+        min_delay=timedelta(seconds=1), scheduler_poll_seconds=0.1)
     producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True,
                          "linger.ms": 2})
     with TestClient(build_app(settings),

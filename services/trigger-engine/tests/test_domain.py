@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from orderflow_trigger_engine.domain.conditions import compile_condition
 from orderflow_trigger_engine.domain.customers import Stats, customer_view
 from orderflow_trigger_engine.domain.evaluate import CompiledTrigger, InvalidTrigger, decide
 from orderflow_trigger_engine.domain.events import EventView
+from orderflow_trigger_engine.domain.ledger import Ledger
 from orderflow_trigger_engine.domain.scope import Scope
 from orderflow_trigger_engine.store.index import TriggerIndex
 from pydantic import ValidationError
@@ -145,7 +147,7 @@ def test_cheap_conditions_run_first_and_the_first_failure_is_named() -> None:
         {"expression": "order.totalCost > 5000"},
         {"field": "order.items.category", "op": "eq", "value": "devices"},
         {"field": "order.totalCost", "op": "lt", "value": 10}))
-    decision = decide(view(), [t], scope())
+    decision = decide(view(), [t], scope(), Ledger(), datetime.now(UTC))
     assert decision.firings == [] and decision.requests == []
     assert decision.evaluation is not None
     verdict = decision.evaluation.verdicts[0]
@@ -159,7 +161,7 @@ def test_a_decision_is_the_same_every_time_and_lists_every_trigger_once() -> Non
     fails = CompiledTrigger.of(trigger({"field": "order.totalCost", "op": "gt", "value": 5000},
                                        tid="b"))
     event = view()
-    first, again = (decide(event, [fires, fails], scope()) for _ in range(2))
+    first, again = (decide(event, [fires, fails], scope(), Ledger(), datetime.now(UTC)) for _ in range(2))
     assert first.evaluation is not None and again.evaluation is not None
     assert first.evaluation.id == again.evaluation.id and first.evaluation.fired == 1
     assert [f.id for f in first.firings] == [f.id for f in again.firings]
@@ -170,7 +172,7 @@ def test_a_decision_is_the_same_every_time_and_lists_every_trigger_once() -> Non
 
 
 def test_no_evaluation_record_when_nothing_listened() -> None:
-    assert decide(view(), [], scope()).evaluation is None
+    assert decide(view(), [], scope(), Ledger(), datetime.now(UTC)).evaluation is None
 
 
 def test_outbox_frames_round_trip() -> None:

@@ -181,8 +181,15 @@ def test_an_edit_reaches_the_running_worker_within_2_seconds(engine: Engine) -> 
     ({"conditions": [{"expression": "order.totalCost >"}]}, "conditions.0.expression"),
     ({"conditions": [{"expression": "shop.open"}]}, "conditions.0.expression"),
     ({"event": "orderLOST"}, "event"),
-    ({"delay": "PT5M"}, "delay"),
-    ({"schedule": {"mode": "window"}}, "schedule.mode"),
+    ({"delay": "P1M"}, "delay"),  # a month has no fixed length
+    ({"delay": "PT0.5S"}, "delay"),  # shorter than ORDERFLOW_MIN_DELAY (1 s here)
+    ({"delayMinutes": -1}, "delayMinutes"),
+    ({"schedule": {"mode": "window", "timezone": "Mars/Olympus"}}, "schedule.timezone"),
+    ({"schedule": {"mode": "window", "start": "25:00"}}, "schedule.start"),
+    ({"frequency": {"mode": "once_per_period"}}, "frequency"),
+    ({"stopWhen": [{"expression": "order.totalCost >"}]}, "stopWhen.0.expression"),
+    ({"steps": [{"after": "P1Y", "effects": [{"type": "http", "url": "http://x"}]}]},
+     "steps.0.after"),
 ])
 def test_invalid_definitions_get_422_naming_the_field(engine: Engine, change: dict[str, Any],
                                                       field: str) -> None:

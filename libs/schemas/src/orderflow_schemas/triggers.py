@@ -14,10 +14,19 @@ A condition is ``field`` / ``op`` / ``value`` over ``order``, ``event`` or ``cus
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from .base import Message, WireModel
 from .effects import Effect
@@ -135,15 +144,82 @@ def _check_listen(value: Listen) -> Listen:
     return check_event_name(value) if isinstance(value, str) else value
 
 
+# ISO 8601 durations in weeks, days, hours, minutes and seconds: months and years have no fixed
+# length, so a delay in them would be a guess.
+_TIME = r"T(\d+H(\d+M)?(\d+(\.\d+)?S)?|\d+M(\d+(\.\d+)?S)?|\d+(\.\d+)?S)"
+DURATION_PATTERN = rf"^P(\d+W(\d+D)?({_TIME})?|\d+D({_TIME})?|{_TIME})$"
+_DURATION = TypeAdapter(timedelta)
+MAX_DURATION = timedelta(days=3660)
+_HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+def duration(text: str) -> timedelta:
+    """An ISO 8601 duration (``PT5M``, ``P14D``, ``P1DT2H``) as a timedelta."""
+    if not re.match(DURATION_PATTERN, text):
+        raise ValueError(f"not an ISO 8601 duration in weeks, days, hours, minutes or seconds "
+                         f"(PT5M, P14D): {text!r}")
+    value: timedelta = _DURATION.validate_python(text)
+    if value > MAX_DURATION:
+        raise ValueError(f"at most {MAX_DURATION.days} days: {text!r}")
+    return value
+
+
+def _duration_field(text: str) -> str:
+    duration(text)
+    return text
+
+
+Duration = Annotated[str, Field(pattern=DURATION_PATTERN, examples=["PT5M", "P14D"]),
+                     AfterValidator(_duration_field)]
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {name!r}") from exc
+    return name
+
+
 class Schedule(WireModel):
-    """Continuous, or chosen weekdays (1 = Monday) and hours in a time zone."""
+    """When a firing may happen: at any time (``continuous``), or in windows on chosen weekdays
+    (1 = Monday) from ``start`` to ``end`` local time in ``timezone``. A window whose end is not
+    after its start crosses midnight: it opens on the weekday given and closes the next day."""
 
     mode: Literal["continuous", "window"] = "continuous"
     weekdays: list[Annotated[int, Field(strict=True, ge=1, le=7)]] = Field(
-        default_factory=lambda: [1, 2, 3, 4, 5], description="1 = Monday ... 7 = Sunday")
-    start: str = Field(default="09:00", pattern=r"^\d{2}:\d{2}$")
-    end: str = Field(default="17:00", pattern=r"^\d{2}:\d{2}$")
-    timezone: str = "UTC"
+        default_factory=lambda: [1, 2, 3, 4, 5], min_length=1, max_length=7,
+        description="1 = Monday ... 7 = Sunday")
+    start: str = Field(default="09:00", pattern=_HHMM)
+    end: str = Field(default="17:00", pattern=_HHMM)
+    timezone: Annotated[str, AfterValidator(_time_zone)] = "UTC"
+
+    @model_validator(mode="after")
+    def _a_window(self) -> Schedule:
+        if self.mode == "window" and self.start == self.end:
+            raise ValueError("end: a window needs an end other than its start")
+        return self
+
+
+class Frequency(WireModel):
+    """How often a trigger may fire for one order: every time, only once, or at most once per
+    ``period``. A firing it forbids is skipped, and the timeline says why."""
+
+    mode: Literal["every", "once", "once_per_period"] = "every"
+    period: Duration | None = Field(default=None, description="For once_per_period: P30D ...")
+
+    @model_validator(mode="after")
+    def _period(self) -> Frequency:
+        if (self.mode == "once_per_period") != (self.period is not None):
+            raise ValueError("period: give a period with once_per_period, and only with it")
+        return self
+
+
+class Step(WireModel):
+    """A later step of a workflow: its effects, ``after`` the previous step."""
+
+    after: Duration
+    effects: list[Effect] = Field(min_length=1, max_length=50)
 
 
 def _listens_somewhere(schema: dict[str, Any]) -> None:
@@ -167,12 +243,22 @@ class TriggerSpec(WireModel):
     events: list[Listen] = Field(default_factory=list, max_length=50,
                                  description="Several of what ``event`` takes")
     conditions: list[Condition] = Field(default_factory=list, max_length=100)
-    # Until delays come (issue 10) only an immediate one is taken; the pattern says so in the
-    # OpenAPI document, as the API's 422 does.
-    delay: str = Field(default="PT0S", pattern=r"^(PT0S|PT0M|P0D)$",
-                       description="ISO 8601 duration; only PT0S until delays are supported")
+    delay: Duration = Field(default="PT0S", description="ISO 8601 duration after the event; "
+                            "the conditions are checked again when it has elapsed")
+    delay_minutes: int | None = Field(default=None, ge=0, le=5_270_400,
+                                      description="The delay in minutes (instead of delay)")
     schedule: Schedule = Field(default_factory=Schedule)
+    frequency: Frequency = Field(default_factory=Frequency)
     effects: list[Effect] = Field(min_length=1)
+    steps: list[Step] = Field(default_factory=list, max_length=20,
+                              description="Later steps of a workflow, each after the previous")
+    stop_when: list[Condition] = Field(
+        default_factory=list, max_length=100,
+        description="A waiting run stops when any of these holds (checked on every event of "
+                    "the order and before every step)")
+    block_while_running: bool = Field(
+        default=False, description="A run of this trigger waiting for the order blocks a new "
+                                   "start for that order")
 
     @field_validator("event")
     @classmethod
@@ -188,7 +274,16 @@ class TriggerSpec(WireModel):
     def _listens(self) -> TriggerSpec:
         if self.event is None and not self.events:
             raise ValueError("event: a trigger listens to at least one event (event or events)")
+        if self.delay_minutes is not None:
+            if "delay" in self.model_fields_set and duration(self.delay) != timedelta(
+                    minutes=self.delay_minutes):
+                raise ValueError("delayMinutes: give delay or delayMinutes, not two delays")
+            self.__dict__["delay"] = f"PT{self.delay_minutes}M"
         return self
+
+    @property
+    def delay_time(self) -> timedelta:
+        return duration(self.delay)
 
     def listens(self) -> list[Listen]:
         """Everything the trigger listens to."""
@@ -207,7 +302,10 @@ class FiringOutcome(StrEnum):
 
     FIRED = "fired"
     NOT_FIRED = "not_fired"
-    SCHEDULED = "scheduled"
+    SCHEDULED = "scheduled"  # waiting for a delay, a window or a later step
+    SKIPPED = "skipped"  # the frequency or a run in progress forbade it
+    STOPPED = "stopped"  # a stop condition held
+    CANCELLED = "cancelled"  # the trigger was disabled or deleted while the run waited
 
 
 class TriggerFiring(Message):
@@ -225,6 +323,7 @@ class TriggerFiring(Message):
     outcome: FiringOutcome
     reasons: list[str] = Field(default_factory=list)
     action_request_ids: list[str] = Field(default_factory=list)
+    step: int = Field(default=0, description="0: the effects, 1...: later workflow steps")
 
 
 class TriggerVerdict(WireModel):
@@ -238,6 +337,10 @@ class TriggerVerdict(WireModel):
     firing_id: str | None = None
     failed_condition: str | None = None
     failed_value: Any = None
+    run_id: str | None = Field(default=None, description="The run, for delays and workflows")
+    step: int | None = Field(default=None, description="0: the effects, 1...: later steps")
+    due_at: datetime | None = Field(default=None, description="When a waiting run is due")
+    reason: str | None = Field(default=None, description="Why skipped, stopped or cancelled")
 
 
 class TriggerEvaluation(Message):

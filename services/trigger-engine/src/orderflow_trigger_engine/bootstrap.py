@@ -18,9 +18,10 @@ from orderflow_runtime.resources import open_resources
 from orderflow_runtime.web import create_app
 from orderflow_schemas.topics import ORDER_ACTIONS, ORDER_EVENTS
 
-from .api import dry_run, triggers
+from .api import dry_run, runs, triggers
 from .config import TriggerEngineSettings
 from .consumers.order_events import OrderEventsHandler
+from .scheduler import Scheduler
 from .store import outbox
 from .store.feed import TriggerFeed
 from .store.triggers import TriggerStore
@@ -36,14 +37,18 @@ def build_app(settings: TriggerEngineSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, "triggers", MIGRATIONS) as res:
-            store = TriggerStore(res.pool)
+            store = TriggerStore(res.pool, res.producer)
             feed = TriggerFeed(store, settings.trigger_poll_seconds)
             app.state.resources, app.state.store, app.state.feed = res, store, feed
+            app.state.min_delay = settings.min_delay
             res.spawn(feed.run(), "trigger-feed")
             await feed.loaded.wait()  # a worker evaluates only once it holds every trigger
             await outbox.relay(res.pool, res.producer)  # what a crash left unpublished
             res.spawn(outbox.tend_forever(res.pool, res.producer), "trigger-outbox")
             handler = OrderEventsHandler(res.pool, res.producer, feed, settings.topic_prefix)
+            scheduler = Scheduler(res.pool, res.producer, handler.revisions,
+                                  settings.scheduler_batch_size, settings.scheduler_poll_seconds)
+            res.spawn(scheduler.run_forever(), "trigger-scheduler")
             if settings.trigger_consumer == "confluent":
                 res.consume("order-events", (ORDER_EVENTS, ORDER_ACTIONS), handler,
                             group_id=settings.consumer_group, service=SERVICE,
@@ -65,4 +70,5 @@ def build_app(settings: TriggerEngineSettings | None = None) -> FastAPI:
                      lifespan=lifespan, validation_status=422)
     app.include_router(triggers.router)
     app.include_router(dry_run.router)
+    app.include_router(runs.router)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from orderflow_runtime.settings import CommonSettings
@@ -22,3 +23,10 @@ class TriggerEngineSettings(CommonSettings):
     trigger_poll_seconds: float = Field(
         1.0, gt=0, description="How often a worker looks for trigger changes when no "
                                "notification came (changes normally arrive by LISTEN/NOTIFY)")
+    min_delay: timedelta = Field(
+        timedelta(0), description="Shortest delay a trigger may have besides none (ISO 8601 or "
+                                  "seconds; seed 003's platform uses PT5M)")
+    scheduler_batch_size: int = Field(
+        1000, ge=1, description="Most due runs one scheduler pass performs in one transaction")
+    scheduler_poll_seconds: float = Field(
+        0.2, gt=0, description="How often a worker looks for due runs when it found none")

@@ -3,6 +3,7 @@ before it is saved (beyond what its model validates)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -17,7 +18,6 @@ from ..store.triggers import TriggerStore
 CanRead = Depends(require_scope("triggers.read"))
 CanWrite = Depends(require_scope("triggers.write"))
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "trigger not found"}}
-_IMMEDIATE = ("PT0S", "PT0M", "P0D")
 
 
 def _store(request: Request) -> TriggerStore:
@@ -37,17 +37,28 @@ def _refuse(loc: tuple[str | int, ...], message: str) -> RequestValidationError:
                                     "type": "value_error"}])
 
 
-def checked(spec: TriggerSpec) -> TriggerSpec:
-    """422 naming the field for what the model cannot tell: expressions that do not compile or
-    name unknown things, and delays / working windows, which need the durable runs of the next
-    issue (refusing them is better than firing at the wrong time)."""
-    if spec.delay not in _IMMEDIATE:
-        raise _refuse(("delay",), 'delays are not supported yet: use "PT0S"')
-    if spec.schedule.mode != "continuous":
-        raise _refuse(("schedule", "mode"),
-                      'working-hour windows are not supported yet: use "continuous"')
+def checked(spec: TriggerSpec, min_delay: timedelta) -> TriggerSpec:
+    """422 naming the field for what the model cannot tell: a delay shorter than the platform's
+    minimum (``ORDERFLOW_MIN_DELAY``; no delay at all is always allowed), and expressions that
+    do not compile or name unknown things."""
+    delay = spec.delay_time
+    if timedelta(0) < delay < min_delay:
+        field = "delayMinutes" if spec.delay_minutes is not None else "delay"
+        raise _refuse((field,), f"the shortest delay is {_iso(min_delay)} (ORDERFLOW_MIN_DELAY); "
+                                f"got {spec.delay}")
     try:
         CompiledTrigger.of(TriggerDefinition(**spec.model_dump(), id="-"))
     except InvalidTrigger as exc:
         raise _refuse(exc.loc, str(exc)) from exc
     return spec
+
+
+def _iso(value: timedelta) -> str:
+    return f"PT{int(value.total_seconds())}S"
+
+
+def _min_delay(request: Request) -> timedelta:
+    return request.app.state.min_delay  # type: ignore[no-any-return]
+
+
+MinDelay = Annotated[timedelta, Depends(_min_delay)]

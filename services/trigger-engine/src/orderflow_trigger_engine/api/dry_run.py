@@ -5,10 +5,11 @@ recorded or sent."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
-from orderflow_schemas import FieldChange, OrderStatus, WireModel
+from orderflow_schemas import FieldChange, OrderStatus, TriggerDefinition, WireModel
 from orderflow_schemas.triggers import check_event_name
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -17,6 +18,7 @@ from ..domain.evaluate import CompiledTrigger, evaluate
 from ..domain.events import EventView
 from ..domain.listening import describe
 from ..domain.scope import Scope
+from ..domain.timing import due_at
 from .deps import NOT_FOUND, CanRead, Store
 
 router = APIRouter(prefix="/api/v1/triggers", tags=["triggers"])
@@ -97,5 +99,14 @@ async def dry_run(trigger_id: str, body: DryRun, store: Store) -> dict[str, Any]
         "conditions": [{"index": r.index, "condition": r.label, "holds": r.holds,
                         "value": r.value} for r in sorted(result.results, key=lambda r: r.index)],
         "wouldFire": listens and result.fired and trigger.enabled,
-        "when": "now" if listens and result.fired else None,
+        "when": _when(trigger, listens and result.fired),
     }
+
+
+def _when(trigger: TriggerDefinition, fires: bool) -> str | None:
+    """``now``, or when the delay and the working windows would let it fire from now."""
+    if not fires:
+        return None
+    now = datetime.now(UTC)
+    due = due_at(now, trigger.delay_time, trigger.schedule)
+    return "now" if due <= now else due.isoformat()

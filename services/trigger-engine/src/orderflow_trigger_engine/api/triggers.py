@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response
 from orderflow_schemas import TriggerDefinition, TriggerSpec
 
-from .deps import NOT_FOUND, CanRead, CanWrite, Store, checked
+from .deps import NOT_FOUND, CanRead, CanWrite, MinDelay, Store, checked
 
 router = APIRouter(prefix="/api/v1/triggers", tags=["triggers"])
 
@@ -21,8 +21,9 @@ def _found(trigger: TriggerDefinition | None) -> TriggerDefinition:
 
 @router.post("", status_code=201, dependencies=[CanWrite], response_model=TriggerDefinition,
              response_model_by_alias=True)
-async def create_trigger(spec: TriggerSpec, store: Store) -> TriggerDefinition:
-    return await store.create(checked(spec))
+async def create_trigger(spec: TriggerSpec, store: Store,
+                         min_delay: MinDelay) -> TriggerDefinition:
+    return await store.create(checked(spec, min_delay))
 
 
 @router.get("", dependencies=[CanRead])
@@ -41,8 +42,10 @@ async def get_trigger(trigger_id: str, store: Store) -> TriggerDefinition:
 
 @router.put("/{trigger_id}", dependencies=[CanWrite], response_model=TriggerDefinition,
             response_model_by_alias=True, responses=NOT_FOUND)
-async def replace_trigger(trigger_id: str, spec: TriggerSpec, store: Store) -> TriggerDefinition:
-    return _found(await store.replace(trigger_id, checked(spec)))
+async def replace_trigger(trigger_id: str, spec: TriggerSpec, store: Store,
+                          min_delay: MinDelay) -> TriggerDefinition:
+    """A new revision; runs waiting on an earlier one keep it."""
+    return _found(await store.replace(trigger_id, checked(spec, min_delay)))
 
 
 @router.post("/{trigger_id}/enable", dependencies=[CanWrite], response_model=TriggerDefinition,
@@ -54,6 +57,7 @@ async def enable_trigger(trigger_id: str, store: Store) -> TriggerDefinition:
 @router.post("/{trigger_id}/disable", dependencies=[CanWrite], response_model=TriggerDefinition,
              response_model_by_alias=True, responses=NOT_FOUND)
 async def disable_trigger(trigger_id: str, store: Store) -> TriggerDefinition:
+    """Also cancels the trigger's waiting runs (deleting does too)."""
     return _found(await store.set_enabled(trigger_id, False))
 
 

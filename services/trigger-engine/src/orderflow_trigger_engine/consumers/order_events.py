@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from orderflow_runtime import positions
 from orderflow_runtime.kafka import EventProducer, Record
-from orderflow_schemas import DeadLetter, DecodeError, OrderAction, OrderEvent
+from orderflow_schemas import DeadLetter, DecodeError, FiringOutcome, OrderAction, OrderEvent
 from orderflow_schemas.codec import load
 from orderflow_schemas.topics import (
     ACTION_REQUESTS,
@@ -35,8 +36,10 @@ from ..domain.customers import customer_key, customer_view
 from ..domain.evaluate import decide
 from ..domain.events import EventView
 from ..domain.scope import Scope
-from ..store import outbox, state
+from ..store import outbox, runs, state
 from ..store.feed import TriggerFeed
+from ..store.revisions import Revisions
+from .stops import Stops
 
 log = logging.getLogger(__name__)
 POISON = Counter("orderflow_trigger_poison_total", "Records the engine dead-lettered")
@@ -69,6 +72,7 @@ class OrderEventsHandler:
         self.pool = pool
         self.producer = producer
         self.feed = feed
+        self.revisions = Revisions(feed)
         self._models: dict[str, type[OrderEvent] | type[OrderAction]] = {
             ORDER_EVENTS.qualified(prefix): OrderEvent,
             ORDER_ACTIONS.qualified(prefix): OrderAction}
@@ -125,9 +129,13 @@ class OrderEventsHandler:
             "ON CONFLICT DO NOTHING RETURNING event_id) SELECT coalesce(array_agg(event_id), "
             "'{}') FROM n", [i.message.id for i in items]))
         events = [i.message for i in items if isinstance(i.message, OrderEvent)]
-        batch = await state.load(conn, (i.message.external_order_id for i in items), events)
+        order_ids = [i.message.external_order_id for i in items]
+        batch = await state.load(conn, order_ids, events)
+        ledger, waiting = await runs.load(conn, order_ids)
+        stops = Stops(conn, self.revisions, waiting)
         out: list[outbox.Outgoing] = []
         index = self.feed.index
+        now = datetime.now(UTC)
         for item in items:
             m = item.message
             if isinstance(m, OrderEvent):
@@ -141,18 +149,22 @@ class OrderEventsHandler:
                 continue  # decided before: its messages were published then
             undecided.discard(m.id)
             triggers = index.listening(view)
-            if not triggers:
+            if not triggers and not stops.any_for(view.subject_id):
                 continue
             stats = batch.stats(customer_key(view.customer_id, view.order))
-            decision = decide(view, triggers, Scope(view, customer_view(
-                view.customer_id, view.order, stats)))
+            scope = Scope(view, customer_view(view.customer_id, view.order, stats))
+            stopped = await stops.check(view.subject_id, scope, ledger)
+            decision = decide(view, triggers, scope, ledger, now, stopped)
+            stops.started(ledger)
             key = view.subject_id
             out += [(TRIGGER_FIRINGS, key, f.to_wire()) for f in decision.firings]
             out += [(ACTION_REQUESTS, key, r.to_wire()) for r in decision.requests]
             if decision.evaluation is not None:
                 out.append((TRIGGER_EVALUATIONS, key, decision.evaluation.to_wire()))
                 FIRED.inc(decision.evaluation.fired)
-                NOT_FIRED.inc(
-                    len(decision.evaluation.verdicts) - decision.evaluation.fired)
+                NOT_FIRED.inc(sum(v.outcome is FiringOutcome.NOT_FIRED
+                                  for v in decision.evaluation.verdicts))
         await state.save(conn, batch)
+        await runs.save(conn, ledger)
+        await runs.move(conn, stops.moves)
         return out

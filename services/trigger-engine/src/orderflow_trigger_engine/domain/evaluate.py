@@ -9,21 +9,27 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from orderflow_schemas import (
     ActionRequest,
+    Condition,
     FiringOutcome,
     TriggerDefinition,
     TriggerEvaluation,
     TriggerFiring,
     TriggerVerdict,
 )
+from orderflow_schemas.effects import Effect
+from orderflow_schemas.triggers import duration
 
 from .conditions import Check, compile_condition
 from .events import EventView, Key
+from .ledger import Ledger
 from .listening import key_of, matches
 from .scope import Scope
+from .timing import due_at
 
 _NS = uuid.UUID("1d7c5f0e-9a43-4d6b-a0c5-2f3e8b9d7a11")
 
@@ -43,18 +49,13 @@ class CompiledTrigger:
     definition: TriggerDefinition
     checks: tuple[Check, ...]
     keys: frozenset[Key]
+    stops: tuple[Check, ...] = ()
 
     @classmethod
     def of(cls, definition: TriggerDefinition) -> CompiledTrigger:
-        checks = []
-        for index, condition in enumerate(definition.conditions):
-            try:
-                checks.append(compile_condition(condition, index))
-            except ValueError as exc:
-                raise InvalidTrigger(("conditions", index, "expression"), str(exc)) from exc
-        checks.sort(key=lambda c: (c.cost, c.index))
-        return cls(definition, tuple(checks),
-                   frozenset(key_of(listen) for listen in definition.listens()))
+        return cls(definition, _compiled(definition.conditions, "conditions"),
+                   frozenset(key_of(listen) for listen in definition.listens()),
+                   _compiled(definition.stop_when, "stopWhen"))
 
     @property
     def id(self) -> str:
@@ -62,6 +63,17 @@ class CompiledTrigger:
 
     def listens_to(self, event: EventView) -> bool:
         return any(matches(listen, event) for listen in self.definition.listens())
+
+
+def _compiled(conditions: Sequence[Condition], where: str) -> tuple[Check, ...]:
+    checks = []
+    for index, condition in enumerate(conditions):
+        try:
+            checks.append(compile_condition(condition, index))
+        except ValueError as exc:
+            raise InvalidTrigger((where, index, "expression"), str(exc)) from exc
+    checks.sort(key=lambda c: (c.cost, c.index))
+    return tuple(checks)
 
 
 @dataclass(frozen=True)
@@ -104,12 +116,26 @@ def evaluate(trigger: CompiledTrigger, scope: Scope, every: bool = False) -> Eva
     return Evaluation(trigger, fired, tuple(results))
 
 
-def firing_id(trigger_id: str, event_id: str) -> str:
-    return str(uuid.uuid5(_NS, f"{trigger_id}:{event_id}"))
+def stopped_by(trigger: CompiledTrigger, scope: Scope) -> ConditionResult | None:
+    """The first stop condition that holds, if any."""
+    for check in trigger.stops:
+        holds, value = check.test(scope)  # not shared: the same condition means the opposite
+        if holds:
+            return ConditionResult(check.index, check.label, holds, value)
+    return None
+
+
+def firing_id(trigger_id: str, event_id: str, step: int = 0) -> str:
+    name = f"{trigger_id}:{event_id}" if step == 0 else f"{trigger_id}:{event_id}:step{step}"
+    return str(uuid.uuid5(_NS, name))
 
 
 def request_id(trigger_id: str, event_id: str, step: int, index: int) -> str:
     return str(uuid.uuid5(_NS, f"{trigger_id}:{event_id}:{step}:{index}"))
+
+
+def evaluation_id(*parts: object) -> str:
+    return str(uuid.uuid5(_NS, "evaluation:" + ":".join(map(str, parts))))
 
 
 @dataclass
@@ -122,39 +148,79 @@ class Decision:
     requests: list[ActionRequest]
 
 
-def decide(event: EventView, triggers: Sequence[CompiledTrigger], scope: Scope) -> Decision:
-    verdicts: list[TriggerVerdict] = []
+def fire(d: TriggerDefinition, event: EventView, step: int, effects: Sequence[Effect],
+         reasons: list[str], firings: list[TriggerFiring], requests: list[ActionRequest]) -> str:
+    """The firing of ``step`` and its action requests, with ids derived from (trigger, event,
+    step, effect): performing the step again makes the same messages, recognised downstream."""
+    fid = firing_id(d.id, event.id, step)
+    ids = [request_id(d.id, event.id, step, i) for i in range(len(effects))]
+    firings.append(TriggerFiring(
+        id=fid, trigger_id=d.id, trigger_name=d.name, revision=d.revision, event_id=event.id,
+        event_name=event.name, external_order_id=event.subject_id, outcome=FiringOutcome.FIRED,
+        reasons=reasons, action_request_ids=ids, step=step))
+    requests += [ActionRequest(
+        id=rid, external_order_id=event.subject_id, trigger_id=d.id, trigger_name=d.name,
+        firing_id=fid, event_id=event.id, step=step, effect_index=i, effect=effect,
+        order=event.order, customer_id=event.customer_id)
+        for i, (rid, effect) in enumerate(zip(ids, effects, strict=True))]
+    return fid
+
+
+@dataclass(frozen=True)
+class _Base:
+    trigger_id: str
+    trigger_name: str
+    revision: int
+
+    def verdict(self, outcome: FiringOutcome, **more: Any) -> TriggerVerdict:
+        return TriggerVerdict(trigger_id=self.trigger_id, trigger_name=self.trigger_name,
+                              revision=self.revision, outcome=outcome, **more)
+
+
+def decide(event: EventView, triggers: Sequence[CompiledTrigger], scope: Scope,
+           ledger: Ledger, now: datetime, extra: Sequence[TriggerVerdict] = ()) -> Decision:
+    """Evaluate the triggers listening to ``event``; ``extra`` are verdicts the event caused
+    otherwise (waiting runs it stopped), reported in the same evaluation record."""
+    verdicts: list[TriggerVerdict] = list(extra)
     firings: list[TriggerFiring] = []
     requests: list[ActionRequest] = []
     for trigger in triggers:
         ev = evaluate(trigger, scope)
         d = trigger.definition
+        base = _Base(d.id, d.name, d.revision)
         if not ev.fired:
             failed = ev.failed
-            verdicts.append(TriggerVerdict(
-                trigger_id=d.id, trigger_name=d.name, revision=d.revision,
-                outcome=FiringOutcome.NOT_FIRED, failed_condition=failed.label if failed else None,
+            verdicts.append(base.verdict(
+                outcome=FiringOutcome.NOT_FIRED,
+                failed_condition=failed.label if failed else None,
                 failed_value=failed.value if failed else None))
             continue
-        fid = firing_id(d.id, event.id)
-        ids = [request_id(d.id, event.id, 0, i) for i in range(len(d.effects))]
-        firings.append(TriggerFiring(
-            id=fid, trigger_id=d.id, trigger_name=d.name, revision=d.revision, event_id=event.id,
-            event_name=event.name, external_order_id=event.subject_id,
-            outcome=FiringOutcome.FIRED, reasons=[f"holds: {r.label}: {r.value!r}"
-                                                  for r in ev.results],
-            action_request_ids=ids))
-        requests += [ActionRequest(
-            id=rid, external_order_id=event.subject_id, trigger_id=d.id, trigger_name=d.name,
-            firing_id=fid, event_id=event.id, step=0, effect_index=i, effect=effect,
-            order=event.order, customer_id=event.customer_id)
-            for i, (rid, effect) in enumerate(zip(ids, d.effects, strict=True))]
-        verdicts.append(TriggerVerdict(trigger_id=d.id, trigger_name=d.name, revision=d.revision,
-                                       outcome=FiringOutcome.FIRED, firing_id=fid))
+        reason = ledger.forbids(d, event.subject_id, now)
+        if reason is not None:
+            verdicts.append(base.verdict(FiringOutcome.SKIPPED, reason=reason))
+            continue
+        wait = d.delay_time
+        # A delay counts from when the event happened (an event read late waits less); no
+        # delay means now, whatever the clocks upstream say.
+        due = due_at((event.at or now) if wait else now, wait, d.schedule)
+        if due > now:
+            verdicts.append(base.verdict(FiringOutcome.SCHEDULED, step=0, due_at=due,
+                                         run_id=ledger.schedule(d, event, 0, due)))
+            continue
+        fid = fire(d, event, 0, d.effects, [f"holds: {r.label}: {r.value!r}" for r in ev.results],
+                   firings, requests)
+        ledger.fired(d, event.subject_id, now)
+        run: str | None = None
+        next_due: datetime | None = None
+        if d.steps:
+            next_due = due_at(now, duration(d.steps[0].after), d.schedule)
+            run = ledger.schedule(d, event, 1, next_due)
+        verdicts.append(base.verdict(FiringOutcome.FIRED, firing_id=fid, run_id=run, step=0,
+                                     due_at=next_due))
     evaluation = None
     if verdicts:
         evaluation = TriggerEvaluation(
-            id=str(uuid.uuid5(_NS, f"evaluation:{event.id}")), event_id=event.id,
-            event_name=event.name, external_order_id=event.subject_id,
-            customer_id=event.customer_id, fired=len(firings), verdicts=verdicts)
+            id=evaluation_id(event.id), event_id=event.id, event_name=event.name,
+            external_order_id=event.subject_id, customer_id=event.customer_id,
+            fired=len(firings), verdicts=verdicts)
     return Decision(evaluation, firings, requests)

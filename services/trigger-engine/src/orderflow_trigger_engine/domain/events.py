@@ -3,7 +3,8 @@ today; products later), with the keys the trigger index looks it up by."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from orderflow_schemas import OrderAction, OrderEvent
@@ -33,6 +34,7 @@ class EventView:
     status: str | None = None
     previous_status: str | None = None
     changes: tuple[dict[str, Any], ...] = field(default=())
+    at: datetime | None = None  # when the event happened (delays count from it)
 
     @classmethod
     def of_event(cls, e: OrderEvent, details: dict[str, Any] | None = None) -> EventView:
@@ -42,13 +44,33 @@ class EventView:
             details.pop("order", None)
         changes = tuple(c.to_dict() for c in e.changes)
         return cls(e.id, e.name, e.external_order_id, e.customer_id, e.order, details,
-                   e.status.value, e.previous_status.value if e.previous_status else None, changes)
+                   e.status.value, e.previous_status.value if e.previous_status else None, changes,
+                   e.occurred_at)
 
     @classmethod
     def of_action(cls, a: OrderAction, order: dict[str, Any], customer_id: str | None) -> EventView:
         details = {**a.to_dict(), "name": action_event_name(a.action)}
         return cls(a.id, action_event_name(a.action), a.external_order_id, customer_id, order,
-                   details)
+                   details, at=a.occurred_at)
+
+    def to_json(self) -> dict[str, Any]:
+        """What a waiting run keeps of the event: all but the order, read afresh when due."""
+        return {"id": self.id, "name": self.name, "subjectId": self.subject_id,
+                "customerId": self.customer_id, "details": self.details, "status": self.status,
+                "previousStatus": self.previous_status, "changes": list(self.changes),
+                "at": self.at.isoformat() if self.at else None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], order: dict[str, Any],
+                  customer_id: str | None) -> EventView:
+        at = data.get("at")
+        return cls(data["id"], data["name"], data["subjectId"],
+                   customer_id or data.get("customerId"), order, data["details"],
+                   data.get("status"), data.get("previousStatus"), tuple(data["changes"]),
+                   datetime.fromisoformat(at) if at else None)
+
+    def with_order(self, order: dict[str, Any], customer_id: str | None) -> EventView:
+        return replace(self, order=order, customer_id=customer_id or self.customer_id)
 
     @property
     def status_changed(self) -> bool:

@@ -9,11 +9,32 @@ import uuid
 from typing import Any
 
 import asyncpg
-from orderflow_schemas import TriggerDefinition, TriggerSpec
+from orderflow_runtime.kafka import EventProducer
+from orderflow_schemas import (
+    FiringOutcome,
+    TriggerDefinition,
+    TriggerEvaluation,
+    TriggerSpec,
+    TriggerVerdict,
+)
+from orderflow_schemas.topics import TRIGGER_EVALUATIONS
+
+from ..domain.evaluate import evaluation_id
+from . import outbox, runs
 
 CHANNEL = "trigger_changes"
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('orderflow.trigger-changes'))"
 _COLUMNS = "id, spec, revision, deleted, change_seq"
+
+
+def _cancelled(row: Any, cancelled: list[Any], why: str) -> list[outbox.Outgoing]:
+    return [(TRIGGER_EVALUATIONS, r["external_order_id"], TriggerEvaluation(
+        id=evaluation_id(r["run_id"], "cancelled"), event_id=r["event_id"],
+        event_name=r["event"]["name"], external_order_id=r["external_order_id"],
+        verdicts=[TriggerVerdict(
+            trigger_id=row["id"], trigger_name=row["spec"].get("name", ""),
+            revision=r["revision"], outcome=FiringOutcome.CANCELLED, run_id=r["run_id"],
+            step=r["step"], reason=why)]).to_wire()) for r in cancelled]
 
 
 def definition(row: Any) -> TriggerDefinition:
@@ -22,10 +43,14 @@ def definition(row: Any) -> TriggerDefinition:
 
 
 class TriggerStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, producer: EventProducer | None = None) -> None:
         self.pool = pool
+        self.producer = producer
 
     async def _write(self, sql: str, *args: Any) -> Any:
+        """Write a trigger; one that ends up disabled or deleted cancels its waiting runs, and
+        the timelines of their orders say so."""
+        seq, out = None, []
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(_LOCK)
             row = await conn.fetchrow(sql, *args)
@@ -35,7 +60,14 @@ class TriggerStore:
                     row["id"], row["revision"], row["spec"])
             if row is not None:
                 await conn.execute(f"NOTIFY {CHANNEL}")
-            return row
+                if row["deleted"] or not row["spec"].get("enabled", True):
+                    why = "the trigger was deleted" if row["deleted"] else \
+                        "the trigger was disabled"
+                    out = _cancelled(row, await runs.cancel(conn, row["id"], why), why)
+                    seq = await outbox.add(conn, out) if out else None
+        if seq is not None and self.producer is not None:
+            await outbox.publish(self.pool, self.producer, seq, out)
+        return row
 
     async def create(self, spec: TriggerSpec) -> TriggerDefinition:
         row = await self._write(
