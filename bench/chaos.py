@@ -113,10 +113,10 @@ async def create_triggers(http: httpx.AsyncClient, engine: str,
                        "effects": [{**effect, "url": f"{hook}/immediate/{{id_order}}"}]}, 1),
         "delayed": ({**base, "delay": "PT3S",
                      "effects": [{**effect, "url": f"{hook}/delayed/{{id_order}}"}]}, 1),
-        "workflow": ({**base, "delay": "PT0S", "steps": [
-            {"delay": "PT0S", "effects": [{**effect, "url": f"{hook}/workflow-1/{{id_order}}"}]},
-            {"delay": "PT2S", "effects": [{**effect, "url": f"{hook}/workflow-2/{{id_order}}"}]},
-        ], "effects": []}, 2),
+        "workflow": ({**base, "delay": "PT0S",
+                      "effects": [{**effect, "url": f"{hook}/workflow-1/{{id_order}}"}],
+                      "steps": [{"after": "PT2S", "effects": [
+                          {**effect, "url": f"{hook}/workflow-2/{{id_order}}"}]}]}, 2),
     }
     accepted: dict[str, int] = {}
     refused: dict[str, str] = {}

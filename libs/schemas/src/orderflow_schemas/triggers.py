@@ -24,6 +24,7 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -275,11 +276,17 @@ class TriggerSpec(WireModel):
         if self.event is None and not self.events:
             raise ValueError("event: a trigger listens to at least one event (event or events)")
         if self.delay_minutes is not None:
-            if "delay" in self.model_fields_set and duration(self.delay) != timedelta(
-                    minutes=self.delay_minutes):
-                raise ValueError("delayMinutes: give delay or delayMinutes, not two delays")
             self.__dict__["delay"] = f"PT{self.delay_minutes}M"
         return self
+
+    @field_validator("delay_minutes")
+    @classmethod
+    def _one_delay(cls, minutes: int | None, info: ValidationInfo) -> int | None:
+        delay = info.data.get("delay")
+        if minutes is not None and delay is not None and duration(delay) not in (
+                timedelta(0), timedelta(minutes=minutes)):
+            raise ValueError(f"the trigger also has delay {delay}: give one of the two")
+        return minutes
 
     @property
     def delay_time(self) -> timedelta:
