@@ -7,8 +7,8 @@ import asyncio
 import secrets
 import threading
 import time
-from datetime import timedelta
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import asyncpg

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -50,6 +51,15 @@ def shown(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if k not in ENVELOPE}
 
 
+def evaluation_name(m: TriggerEvaluation) -> str:
+    """``2 of 5 fired``, with what else happened: ``0 of 1 fired, 1 scheduled``."""
+    others = Counter(v.outcome.value for v in m.verdicts
+                     if v.outcome.value not in ("fired", "not_fired"))
+    fired = sum(v.outcome.value == "fired" for v in m.verdicts)
+    return ", ".join([f"{fired} of {len(m.verdicts)} fired",
+                      *(f"{n} {outcome}" for outcome, n in sorted(others.items()))])
+
+
 def _kind_and_name(m: Message) -> tuple[str, str, str | None]:
     match m:
         case OrderEvent():
@@ -61,7 +71,7 @@ def _kind_and_name(m: Message) -> tuple[str, str, str | None]:
         case TriggerEvaluation():
             # One row per event, however many triggers listened: the payload lists each
             # trigger's outcome and, for those that did not fire, the condition that failed.
-            return "trigger_evaluation", f"{m.fired} of {len(m.verdicts)} fired", m.event_id
+            return "trigger_evaluation", evaluation_name(m), m.event_id
         case ActionRequest():
             return "effect_requested", m.effect.type, m.firing_id
         case ActionResult():
