@@ -161,7 +161,8 @@ def test_a_decision_is_the_same_every_time_and_lists_every_trigger_once() -> Non
     fails = CompiledTrigger.of(trigger({"field": "order.totalCost", "op": "gt", "value": 5000},
                                        tid="b"))
     event = view()
-    first, again = (decide(event, [fires, fails], scope(), Ledger(), datetime.now(UTC)) for _ in range(2))
+    now = datetime.now(UTC)
+    first, again = (decide(event, [fires, fails], scope(), Ledger(), now) for _ in range(2))
     assert first.evaluation is not None and again.evaluation is not None
     assert first.evaluation.id == again.evaluation.id and first.evaluation.fired == 1
     assert [f.id for f in first.firings] == [f.id for f in again.firings]

@@ -64,3 +64,9 @@ def test_a_window_that_crosses_midnight_runs_into_the_next_day() -> None:
     assert next_opening(saturday_7am, friday_night) == local(2026, 12, 4, 22, 0)
     thursday_night = local(2026, 11, 26, 23, 0)  # Thursday is not a weekday of the window
     assert next_opening(thursday_night, friday_night) == local(2026, 11, 27, 22, 0)
+
+
+def test_a_window_with_the_same_start_and_end_is_the_whole_day_from_then() -> None:
+    mondays = office(weekdays=[1], start="09:00", end="09:00")
+    assert next_opening(local(2026, 11, 24, 8, 0), mondays) == local(2026, 11, 24, 8, 0)
+    assert next_opening(local(2026, 11, 24, 9, 0), mondays) == local(2026, 11, 30, 9, 0)

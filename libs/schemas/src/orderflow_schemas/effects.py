@@ -37,7 +37,7 @@ class HttpEffect(EffectModel):
     body: Template | None = Field(
         default=None, description="Template; values are escaped for JSON when the Content-Type "
         "is JSON (the default); the order JSON when omitted")
-    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120, strict=True)
     expected_status: list[StatusCode] = Field(default_factory=lambda: [200], min_length=1)
 
 

@@ -17,12 +17,13 @@ import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     AfterValidator,
     ConfigDict,
     Field,
+    JsonValue,
     TypeAdapter,
     ValidationInfo,
     field_validator,
@@ -125,8 +126,19 @@ class FieldChangeSpec(WireModel):
     to: Any = None
 
 
+def _exactly_one_kind(schema: dict[str, Any]) -> None:
+    # The rule of ``_one`` below, stated in the schema too.
+    schema["oneOf"] = [
+        {"required": ["statusChange"], "properties": {"statusChange": {"type": "object"},
+                                                      "fieldChange": {"type": "null"}}},
+        {"required": ["fieldChange"], "properties": {"fieldChange": {"type": "object"},
+                                                     "statusChange": {"type": "null"}}}]
+
+
 class ListenSpec(WireModel):
     """An event a trigger listens to, in its object form."""
+
+    model_config = ConfigDict(json_schema_extra=_exactly_one_kind)
 
     status_change: StatusChange | None = None
     field_change: FieldChangeSpec | None = None
@@ -147,22 +159,20 @@ def _check_listen(value: Listen) -> Listen:
 
 # ISO 8601 durations in weeks, days, hours, minutes and seconds: months and years have no fixed
 # length, so a delay in them would be a guess.
-_TIME = r"T(\d+H(\d+M)?(\d+(\.\d+)?S)?|\d+M(\d+(\.\d+)?S)?|\d+(\.\d+)?S)"
-DURATION_PATTERN = rf"^P(\d+W(\d+D)?({_TIME})?|\d+D({_TIME})?|{_TIME})$"
+_S = r"\d{1,6}(\.\d{1,6})?S"
+_TIME = rf"T(\d{{1,6}}H(\d{{1,6}}M)?({_S})?|\d{{1,6}}M({_S})?|{_S})"
+DURATION_PATTERN = rf"^P(\d{{1,4}}W(\d{{1,4}}D)?({_TIME})?|\d{{1,4}}D({_TIME})?|{_TIME})$"
 _DURATION = TypeAdapter(timedelta)
-MAX_DURATION = timedelta(days=3660)
 _HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 
 def duration(text: str) -> timedelta:
-    """An ISO 8601 duration (``PT5M``, ``P14D``, ``P1DT2H``) as a timedelta."""
+    """An ISO 8601 duration (``PT5M``, ``P14D``, ``P1DT2H``) as a timedelta; the pattern bounds
+    the digits, so that any duration it admits can be added to today (a few centuries at most)."""
     if not re.match(DURATION_PATTERN, text):
         raise ValueError(f"not an ISO 8601 duration in weeks, days, hours, minutes or seconds "
                          f"(PT5M, P14D): {text!r}")
-    value: timedelta = _DURATION.validate_python(text)
-    if value > MAX_DURATION:
-        raise ValueError(f"at most {MAX_DURATION.days} days: {text!r}")
-    return value
+    return _DURATION.validate_python(text)  # type: ignore[no-any-return]
 
 
 def _duration_field(text: str) -> str:
@@ -185,7 +195,8 @@ def _time_zone(name: str) -> str:
 class Schedule(WireModel):
     """When a firing may happen: at any time (``continuous``), or in windows on chosen weekdays
     (1 = Monday) from ``start`` to ``end`` local time in ``timezone``. A window whose end is not
-    after its start crosses midnight: it opens on the weekday given and closes the next day."""
+    after its start crosses midnight: it opens on the weekday given and closes the next day (the
+    same start and end: the whole day from then)."""
 
     mode: Literal["continuous", "window"] = "continuous"
     weekdays: list[Annotated[int, Field(strict=True, ge=1, le=7)]] = Field(
@@ -193,18 +204,23 @@ class Schedule(WireModel):
         description="1 = Monday ... 7 = Sunday")
     start: str = Field(default="09:00", pattern=_HHMM)
     end: str = Field(default="17:00", pattern=_HHMM)
-    timezone: Annotated[str, AfterValidator(_time_zone)] = "UTC"
+    timezone: Annotated[str, AfterValidator(_time_zone)] = Field(
+        default="UTC", json_schema_extra={"enum": list[JsonValue](sorted(available_timezones()))})
 
-    @model_validator(mode="after")
-    def _a_window(self) -> Schedule:
-        if self.mode == "window" and self.start == self.end:
-            raise ValueError("end: a window needs an end other than its start")
-        return self
+
+def _period_with_its_mode(schema: dict[str, Any]) -> None:
+    # The rule of ``_period`` below, stated in the schema too.
+    schema["oneOf"] = [
+        {"required": ["mode", "period"], "properties": {"mode": {"const": "once_per_period"},
+                                                        "period": {"type": "string"}}},
+        {"properties": {"mode": {"enum": ["every", "once"]}, "period": {"type": "null"}}}]
 
 
 class Frequency(WireModel):
     """How often a trigger may fire for one order: every time, only once, or at most once per
     ``period``. A firing it forbids is skipped, and the timeline says why."""
+
+    model_config = ConfigDict(json_schema_extra=_period_with_its_mode)
 
     mode: Literal["every", "once", "once_per_period"] = "every"
     period: Duration | None = Field(default=None, description="For once_per_period: P30D ...")
@@ -237,7 +253,7 @@ class TriggerSpec(WireModel):
     model_config = ConfigDict(json_schema_extra=_listens_somewhere)
 
     name: str = Field(min_length=1, max_length=200)
-    enabled: bool = True
+    enabled: bool = Field(default=True, strict=True)
     event: Listen | None = Field(
         default=None, description="orderDELIVERED, orderUPDATED, action:<name>, "
                                   "{statusChange: {from, to}} or {fieldChange: {field, to}}")
@@ -246,7 +262,7 @@ class TriggerSpec(WireModel):
     conditions: list[Condition] = Field(default_factory=list, max_length=100)
     delay: Duration = Field(default="PT0S", description="ISO 8601 duration after the event; "
                             "the conditions are checked again when it has elapsed")
-    delay_minutes: int | None = Field(default=None, ge=0, le=5_270_400,
+    delay_minutes: int | None = Field(default=None, ge=0, le=5_270_400, strict=True,
                                       description="The delay in minutes (instead of delay)")
     schedule: Schedule = Field(default_factory=Schedule)
     frequency: Frequency = Field(default_factory=Frequency)
@@ -258,8 +274,8 @@ class TriggerSpec(WireModel):
         description="A waiting run stops when any of these holds (checked on every event of "
                     "the order and before every step)")
     block_while_running: bool = Field(
-        default=False, description="A run of this trigger waiting for the order blocks a new "
-                                   "start for that order")
+        default=False, strict=True,
+        description="A run of this trigger waiting for the order blocks a new start for it")
 
     @field_validator("event")
     @classmethod
