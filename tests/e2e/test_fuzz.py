@@ -25,14 +25,21 @@ EXAMPLES = int(os.environ.get("ORDERFLOW_FUZZ_EXAMPLES", "15"))
 SEED = 20261125  # reproducible: the same inputs on every run (change it to explore)
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 TOOL_CRASH = "AST constructor recursion depth mismatch"
+# The schemathesis CLI, with Hypothesis's description of a filter's lambda (a repr for its
+# reports, read back from source with ``ast.parse``) made plain: deep in the generation of the
+# trigger schema (workflow steps of effects, conditions with their rules), CPython 3.11's parser
+# fails there with TOOL_CRASH, which says nothing about the service under test.
+WRAPPED_CLI = """
+import sys
+import hypothesis.internal.lambda_sources as sources
+sources.lambda_description = lambda f: "lambda"
+from schemathesis.cli import schemathesis
+sys.argv[0] = "st"
+schemathesis()
+"""
 # Findings in code other issues are rewriting, known when this test was written: the mark is
 # strict, so the test says so as soon as they are fixed and the mark must go.
-KNOWN = {
-    "trigger-engine": "the trigger body's schema is looser than its validation: booleans and "
-                      "numbers coerced from strings (ST201), `event` objects that need exactly "
-                      "one of statusChange/fieldChange, `schedule.mode: window` refused until "
-                      "issue 10 (ST202); issue 9 tightens the models",
-}
+KNOWN: dict[str, str] = {}
 
 
 def _params() -> list[Any]:
@@ -42,9 +49,9 @@ def _params() -> list[Any]:
 
 @pytest.mark.parametrize("service", _params())
 def test_no_input_makes_a_service_misbehave(platform: Any, service: str, tmp_path: Path) -> None:
-    st = Path(sys.executable).parent / "st"
     command = [
-        str(st), "--config-file", str(CONFIG), "run", f"{platform.urls[service]}/openapi.json",
+        sys.executable, "-c", WRAPPED_CLI,
+        "--config-file", str(CONFIG), "run", f"{platform.urls[service]}/openapi.json",
         "--checks", "all", "--max-examples", str(EXAMPLES), "--seed", str(SEED),
         "--phases", "examples,coverage,fuzzing", "--generation-database", "none",
         "--no-shrink", "--workers", "2", "--request-timeout", "20",

@@ -59,6 +59,14 @@ def test_lone_surrogates_and_nul_are_refused_naming_the_field(client: TestClient
     assert client.post("/things", json={"name": "\U0001f600"}).json() == {"name": "\U0001f600"}
 
 
+def test_integers_beyond_64_bits_are_refused_naming_the_field(client: TestClient) -> None:
+    too_big = b'{"name": "x", "data": {"n": [1, 18446744073709551616]}}'
+    assert refused(client, too_big) == {"field": "data.n.1", "type": "int_too_large",
+                                        "message": "integer beyond 64 bits"}
+    ok = b'{"name": "x", "data": {"n": [-9223372036854775808, 18446744073709551615]}}'
+    assert client.post("/things", content=ok, headers=JSON).status_code == 200
+
+
 def test_deep_json_is_refused_at_any_depth(client: TestClient) -> None:
     for depth in (9, 900, 5000):
         body = b'{"name": "x", "data": {"d": ' + b"[" * depth + b"]" * depth + b"}}"

@@ -86,7 +86,7 @@ def test_a_delay_fires_when_the_conditions_still_hold_and_says_why_not_when_they
 def test_delay_minutes_is_a_delay_and_dry_run_says_when(engine: Engine) -> None:
     tag = uuid.uuid4().hex[:6]
     made = engine.create(trigger(f"{tag}-minutes", "orderDELIVERED", delayMinutes=30))
-    assert made["delay"] == "PT30M"
+    assert made["delay"] == "PT30M" and made["delayMinutes"] == 30
     before = datetime.now(UTC)
     r = engine.client.post(f"/api/v1/triggers/{made['id']}/dry-run",
                            json={"order": event(f"o-{tag}").order})

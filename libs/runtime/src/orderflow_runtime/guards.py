@@ -5,6 +5,7 @@ refused at the edge with the service's validation status and the field at fault:
   levels, orjson cannot dump beyond 254, and no orderflow document needs more than a few);
 - lone UTF-16 surrogates (``"\\ud800"`` is valid JSON, PostgreSQL cannot store it) and NUL
   characters (``"\\u0000"``, nor that) in any string or key of a JSON body;
+- integers beyond 64 bits (valid JSON; orjson, which stores documents, cannot write them);
 - a JSON body that is not UTF-8;
 - a NUL character (``%00``) in the URL path or query.
 
@@ -19,6 +20,7 @@ size limit (413) is FastAPI's own (``FastAPI(max_body_size=...)``), outside this
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -48,7 +50,16 @@ def problem_in(value: Any, max_depth: int) -> tuple[str, str, str] | None:
                 stack.append((child, path + (str(key),), depth + 1))
         elif isinstance(item, str) and (bad := _bad_text(item)):
             return _field(path), f"text {bad}", "text_invalid"
+        elif isinstance(item, int) and not _INT_MIN <= item <= _INT_MAX:
+            return _field(path), "integer beyond 64 bits", "int_too_large"
     return None
+
+
+# What a JSON document stored by orderflow can hold (orjson, which stores them, stops there).
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+# Twenty digits or more in a row: orjson reads such an integer as a float, FastAPI's parser as
+# the int it is. Rare enough to read those bodies a second time, with the standard parser.
+_HUGE = re.compile(r"\d{20}")
 
 
 def _field(path: tuple[str, ...]) -> str:
@@ -76,9 +87,9 @@ def body_problem(body: bytes, max_depth: int) -> tuple[str, str, str] | None:
         return "(body)", "the body is not UTF-8", "json_invalid"
     try:
         value = orjson.loads(body)  # fast, and refuses lone surrogates and > 1024 levels
+        if _HUGE.search(text):
+            raise orjson.JSONDecodeError("", "", 0)  # see integers as FastAPI's parser will
     except orjson.JSONDecodeError:
-        import json
-
         try:
             value = json.loads(text)
         except RecursionError:

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
@@ -51,3 +51,15 @@ class Message(WireModel):
         # tenth of the cost of reading a message (bench/history_bench.py).
         self.__dict__["type"] = self.TYPE
         self.__dict__["version"] = self.VERSION
+
+
+def json_integer(value: Any) -> Any:
+    # JSON Schema counts 120.0 as an integer, and so do we; strings and booleans stay refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer as JSON Schema means it: 3 and 3.0, never "3" or true. Bounds go in the same Field
+# (given in a second one, they would not reach the JSON schema), and this comes after it.
+JsonInt = BeforeValidator(json_integer)

@@ -9,12 +9,12 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, ConfigDict, Field
 
 from . import templates
-from .base import Message, WireModel
+from .base import JsonInt, Message, WireModel
 
 # A template checked when a trigger is saved: only variables the executor can fill (422 else).
 Template = Annotated[str, AfterValidator(templates.check)]
 # A status code as a JSON number: "200" is not taken for 200, as the schema says.
-StatusCode = Annotated[int, Field(strict=True, ge=100, le=599)]
+StatusCode = Annotated[int, Field(strict=True, ge=100, le=599), JsonInt]
 
 
 def _type_required(schema: dict[str, Any]) -> None:

@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from .base import Message, WireModel
+from .base import JsonInt, Message, WireModel
 from .effects import Effect
 from .orders import ORDER_UPDATED, OrderStatus
 
@@ -65,6 +65,18 @@ VALUELESS = frozenset({Operator.EXISTS, Operator.NOT_EXISTS, Operator.IS_SET, Op
 CHANGE_OPS = frozenset({Operator.CHANGED, Operator.CHANGED_TO, Operator.CHANGED_FROM})
 
 
+def _expression_or_field_and_op(schema: dict[str, Any]) -> None:
+    # The rules of ``_complete`` below that a schema can state.
+    schema["oneOf"] = [
+        {"required": ["expression"], "properties": {
+            "expression": {"type": "string"}, "field": {"type": "null"}, "op": {"type": "null"}}},
+        {"required": ["field", "op"], "properties": {
+            "field": {"type": "string"}, "op": {"type": "string"},
+            "expression": {"type": "null"}}}]
+    schema["if"] = {"required": ["op"], "properties": {"op": {"enum": ["in", "not_in"]}}}
+    schema["then"] = {"required": ["value"], "properties": {"value": {"type": "array"}}}
+
+
 class Condition(WireModel):
     """``field`` is a dotted path: ``order.totalCost``, ``order.items.category``, ``customer.id``,
     ``customer.deliveredOrders``, ``event.name``. A path through a list holds when any value does,
@@ -72,7 +84,8 @@ class Condition(WireModel):
     of the values. ``changed*`` look at the event's changes. ``expression`` (CEL over ``order``,
     ``event`` and ``customer``) replaces field/op/value."""
 
-    field: str | None = Field(default=None, min_length=1)
+    model_config = ConfigDict(json_schema_extra=_expression_or_field_and_op)
+    field: str | None = Field(default=None, pattern=r"^(order|event|customer)(\..+)?$")
     op: Operator | None = None
     value: Any = None
     aggregate: Literal["any", "all", "count", "sum"] | None = None
@@ -150,7 +163,9 @@ class ListenSpec(WireModel):
         return self
 
 
-Listen = str | ListenSpec
+EVENT_NAME_PATTERN = "^(" + "|".join(sorted(EVENT_NAMES)) + f"|{ACTION_PREFIX}.+)$"
+EventName = Annotated[str, Field(pattern=EVENT_NAME_PATTERN)]
+Listen = EventName | ListenSpec
 
 
 def _check_listen(value: Listen) -> Listen:
@@ -173,6 +188,14 @@ def duration(text: str) -> timedelta:
         raise ValueError(f"not an ISO 8601 duration in weeks, days, hours, minutes or seconds "
                          f"(PT5M, P14D): {text!r}")
     return _DURATION.validate_python(text)  # type: ignore[no-any-return]
+
+
+def _minutes(n: int) -> str:
+    """``n`` minutes as the ISO 8601 duration the pattern admits: 5 -> PT5M, 1500 -> P1DT1H."""
+    days, rest = divmod(n, 1440)
+    hours, minutes = divmod(rest, 60)
+    time = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    return (f"P{days}D" if days else "P") + (f"T{time}" if time else "") if n else "PT0S"
 
 
 def _duration_field(text: str) -> str:
@@ -199,7 +222,7 @@ class Schedule(WireModel):
     same start and end: the whole day from then)."""
 
     mode: Literal["continuous", "window"] = "continuous"
-    weekdays: list[Annotated[int, Field(strict=True, ge=1, le=7)]] = Field(
+    weekdays: list[Annotated[int, Field(strict=True, ge=1, le=7), JsonInt]] = Field(
         default_factory=lambda: [1, 2, 3, 4, 5], min_length=1, max_length=7,
         description="1 = Monday ... 7 = Sunday")
     start: str = Field(default="09:00", pattern=_HHMM)
@@ -262,7 +285,8 @@ class TriggerSpec(WireModel):
     conditions: list[Condition] = Field(default_factory=list, max_length=100)
     delay: Duration = Field(default="PT0S", description="ISO 8601 duration after the event; "
                             "the conditions are checked again when it has elapsed")
-    delay_minutes: int | None = Field(default=None, ge=0, le=5_270_400, strict=True,
+    delay_minutes: Annotated[int, Field(strict=True, ge=0, le=5_270_400), JsonInt] | None = Field(
+        default=None,
                                       description="The delay in minutes (instead of delay)")
     schedule: Schedule = Field(default_factory=Schedule)
     frequency: Frequency = Field(default_factory=Frequency)
@@ -292,7 +316,7 @@ class TriggerSpec(WireModel):
         if self.event is None and not self.events:
             raise ValueError("event: a trigger listens to at least one event (event or events)")
         if self.delay_minutes is not None:
-            self.__dict__["delay"] = f"PT{self.delay_minutes}M"
+            self.__dict__["delay"] = _minutes(self.delay_minutes)
         return self
 
     @field_validator("delay_minutes")

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from orderflow_schemas import FieldChange, OrderStatus, TriggerDefinition, WireModel
-from orderflow_schemas.triggers import check_event_name
+from orderflow_schemas.triggers import EventName, check_event_name
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ..domain.customers import Stats, customer_key, customer_view
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/v1/triggers", tags=["triggers"])
 class PretendEvent(WireModel):
     """The event to pretend; by default the order's ``order<STATUS>`` event."""
 
-    name: str | None = None
+    name: EventName | None = None
     previous_status: OrderStatus | None = None
     changes: list[FieldChange] = Field(default_factory=list)
 
