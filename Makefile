@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.orderflow-installed
 
 SERVICES := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
-PACKAGES := libs/schemas libs/runtime $(SERVICES) deploy/devstack
+PACKAGES := libs/schemas libs/runtime libs/rules $(SERVICES) deploy/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
 # Every third-party package at the version in the lock: a fresh install gets what the tests saw.

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from orderflow_rules import compile_condition
 from orderflow_schemas import Condition, FiringOutcome, OrderEvent, TriggerDefinition, TriggerSpec
-from orderflow_trigger_engine.domain.conditions import compile_condition
 from orderflow_trigger_engine.domain.customers import Stats, customer_view
 from orderflow_trigger_engine.domain.evaluate import CompiledTrigger, InvalidTrigger, decide
 from orderflow_trigger_engine.domain.events import EventView

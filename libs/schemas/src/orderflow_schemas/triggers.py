@@ -85,7 +85,8 @@ class Condition(WireModel):
     ``event`` and ``customer``) replaces field/op/value."""
 
     model_config = ConfigDict(json_schema_extra=_expression_or_field_and_op)
-    field: str | None = Field(default=None, pattern=r"^(order|event|customer)(\..+)?$")
+    field: str | None = Field(default=None, json_schema_extra={
+        "pattern": r"^(order|event|customer)(\..+)?$"})
     op: Operator | None = None
     value: Any = None
     aggregate: Literal["any", "all", "count", "sum"] | None = None
@@ -164,7 +165,8 @@ class ListenSpec(WireModel):
 
 
 EVENT_NAME_PATTERN = "^(" + "|".join(sorted(EVENT_NAMES)) + f"|{ACTION_PREFIX}.+)$"
-EventName = Annotated[str, Field(pattern=EVENT_NAME_PATTERN)]
+# The pattern for the schema only: the validators below give the friendlier message.
+EventName = Annotated[str, Field(json_schema_extra={"pattern": EVENT_NAME_PATTERN})]
 Listen = EventName | ListenSpec
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from orderflow_rules import Check, compile_condition
 from orderflow_schemas import (
     ActionRequest,
     Condition,
@@ -24,7 +25,6 @@ from orderflow_schemas import (
 from orderflow_schemas.effects import Effect
 from orderflow_schemas.triggers import duration
 
-from .conditions import Check, compile_condition
 from .events import EventView, Key
 from .ledger import Ledger
 from .listening import key_of, matches

@@ -1,5 +1,5 @@
-"""The values the conditions of one event read: ``order``, ``event`` and ``customer``. Built
-once per event and shared by every trigger evaluated on it; the CEL context too, on first need
+"""The values the conditions of one event read (an ``orderflow_rules.Scope``): ``order``,
+``event`` and ``customer``. Built once per event and shared by every trigger evaluated on it; the CEL context too, on first need
 (one ``cel.Context`` reused by every program is five times faster than a dict per program),
 holding only the roots the programs name: converting ``event`` and ``customer`` costs as much
 as ``order``, and most expressions read only the order."""
@@ -22,6 +22,10 @@ class Scope:
         self.checked: dict[str, tuple[bool, Any]] = {}  # by condition: triggers share many
         self._cel: cel.Context | None = None
         self._roots: frozenset[str] = frozenset()
+
+    @property
+    def changes(self) -> tuple[dict[str, Any], ...]:
+        return self.event.changes
 
     def cel_context(self, roots: frozenset[str]) -> cel.Context:
         """A context with at least ``roots``; rebuilt (rarely) when a program needs more."""

@@ -142,7 +142,7 @@ def _changed(field: str, op: Operator, want: Any) -> Test:
     side = "to" if op is Operator.CHANGED_TO else "from"
 
     def test(s: Scope) -> tuple[bool, Any]:
-        hits = [c for c in s.event.changes if c.get("field") == field]
+        hits = [c for c in s.changes if c.get("field") == field]
         if op is Operator.CHANGED:
             return bool(hits), [c.get("to") for c in hits] or "unchanged"
         got = [c.get(side) for c in hits]

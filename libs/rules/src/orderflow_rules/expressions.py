@@ -1,6 +1,7 @@
 """CEL expressions (``common-expression-language``): compiled once per trigger revision, checked
 for names other than ``order``, ``event`` and ``customer`` and functions CEL does not have, so
-that a mistake is refused when the trigger is saved rather than failing on every event."""
+that a mistake is refused when the trigger (or template) is saved rather than failing on every
+event."""
 
 from __future__ import annotations
 

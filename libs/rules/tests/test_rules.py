@@ -1,0 +1,27 @@
+"""Conditions over plain data, as a service without events (the executor's templates) uses them."""
+
+from __future__ import annotations
+
+import pytest
+from orderflow_rules import DataScope, ExpressionError, compile_condition
+from orderflow_schemas import Condition
+
+
+def holds(condition: dict[str, object], order: dict[str, object]) -> tuple[bool, object]:
+    check = compile_condition(Condition.model_validate(condition), 0)
+    return check.test(DataScope({"order": order}))
+
+
+def test_fields_lists_and_cel_over_an_order() -> None:
+    order = {"totalCost": 700, "items": [{"category": "devices"}, {"category": "books"}]}
+    assert holds({"field": "order.totalCost", "op": "gt", "value": 500}, order) == (True, 700)
+    assert holds({"field": "order.items.category", "op": "eq", "value": "books"}, order)[0]
+    assert not holds({"field": "order.items.category", "op": "eq", "value": "toys",
+                      "aggregate": "all"}, order)[0]
+    assert holds({"expression": "size(order.items) == 2"}, order) == (True, True)
+    assert holds({"field": "order.status", "op": "changed"}, order) == (False, "unchanged")
+
+
+def test_an_expression_naming_unknown_things_does_not_compile() -> None:
+    with pytest.raises(ExpressionError, match="unknown names shop"):
+        compile_condition(Condition(expression="shop.open"), 0)
