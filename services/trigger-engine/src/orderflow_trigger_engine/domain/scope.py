@@ -1,8 +1,8 @@
 """The values the conditions of one event read (an ``orderflow_rules.Scope``): ``order``,
-``event`` and ``customer``. Built once per event and shared by every trigger evaluated on it; the CEL context too, on first need
-(one ``cel.Context`` reused by every program is five times faster than a dict per program),
-holding only the roots the programs name: converting ``event`` and ``customer`` costs as much
-as ``order``, and most expressions read only the order."""
+``event`` and ``customer``. Built once per event and shared by every trigger evaluated on it; the
+CEL context too, on first need (one ``cel.Context`` reused by every program is five times faster
+than a dict per program), holding only the roots the programs name: converting ``event`` and
+``customer`` costs as much as ``order``, and most expressions read only the order."""
 
 from __future__ import annotations
 
