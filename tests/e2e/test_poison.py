@@ -44,6 +44,7 @@ from orderflow_schemas.effects import InternalEffect
 from orderflow_schemas.topics import (
     ACTION_REQUESTS,
     ALL_TOPICS,
+    COMMENTS,
     DLQ,
     ORDER_ACTIONS,
     ORDER_EVENTS,
@@ -56,11 +57,12 @@ pytestmark = pytest.mark.e2e
 KNOWN_CONSUMERS: dict[str, set[str]] = defaultdict(set)
 KNOWN_CONSUMERS[ORDERS_INBOUND.name] = {"ingest"}
 for _t in ALL_TOPICS:
-    if _t is not ORDERS_INBOUND and _t is not DLQ:
+    if _t not in (ORDERS_INBOUND, DLQ, COMMENTS):
         KNOWN_CONSUMERS[_t.name].add("history")  # history projects every other topic
-KNOWN_CONSUMERS[ORDER_EVENTS.name].add("trigger-engine")
+KNOWN_CONSUMERS[ORDER_EVENTS.name] |= {"trigger-engine", "action-executor"}
 KNOWN_CONSUMERS[ORDER_ACTIONS.name].add("trigger-engine")
 KNOWN_CONSUMERS[ACTION_REQUESTS.name].add("action-executor")
+KNOWN_CONSUMERS[COMMENTS.name].add("action-executor")  # history sees the comments it accepts
 
 HUGE = 900_000  # under the producer's and the broker's 1 MB message limit
 
@@ -148,6 +150,14 @@ def test_every_consumed_topic_survives_each_kind_of_poison(platform: Any) -> Non
     goods: dict[str, tuple[str, str | None]] = {}
     for topic in ALL_TOPICS:
         order_id = f"poison-{uuid.uuid4().hex[:8]}"
+        if topic is COMMENTS:
+            # A comment is accepted only on an order the executor has seen: the order of the
+            # good order event, once the executor knows it.
+            order_id = goods[ORDER_EVENTS.name][0]
+            with httpx.Client(headers=platform.headers, timeout=10) as http:
+                _eventually(lambda o=order_id: http.get(
+                    f"{platform.action_executor}/api/v1/orders/{o}/external-actions").status_code
+                    == 200, what="the executor knows the order")
         kinds = poisons(topic, order_id)
         value, message_id = good(topic, order_id)
         for kind, poison in kinds.items():  # one key: one partition, in this order

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from orderflow_action_executor.bootstrap import build_app
 from orderflow_action_executor.config import ExecutorSettings
+from orderflow_devstack.topics import read_all
 from orderflow_runtime.kafka import EventProducer
 from orderflow_schemas import (
     ActionRequest,
@@ -23,7 +23,6 @@ from orderflow_schemas import (
     ExternalActionEffect,
     ExternalActionExecution,
     HttpEffect,
-    Topic,
     decode,
 )
 from orderflow_schemas.topics import ACTION_REQUESTS, ACTION_RESULTS, DLQ, EXTERNAL_ACTIONS
@@ -82,31 +81,6 @@ def request_to(url: str, order_id: str = "o-1") -> ActionRequest:
     return ActionRequest(external_order_id=order_id, trigger_id="t-1", trigger_name="hook",
                          firing_id="f-1", event_id=str(uuid.uuid4()),
                          effect=HttpEffect(url=url, expected_status=[200]))
-
-
-async def read_all(bootstrap: str, topic: Topic, prefix: str, until: Any,
-                   keep: Any = lambda v: True, timeout: float = 30) -> list[bytes]:
-    """Values of ``topic`` from the start that ``keep`` accepts, until ``until`` holds (``None``:
-    all there are after ``timeout`` seconds); the partitions are assigned, not subscribed, so no
-    group join is waited for."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused",
-                         "enable.auto.commit": False})
-    consumer.assign([TopicPartition(topic.qualified(prefix), p, OFFSET_BEGINNING)
-                     for p in range(topic.partitions)])
-    values: list[bytes] = []
-    deadline = asyncio.get_running_loop().time() + timeout
-    try:
-        while until is None or not until(values):
-            if asyncio.get_running_loop().time() > deadline:
-                if until is None:
-                    break
-                raise AssertionError(f"timed out on {topic}; got {values}")
-            for m in await asyncio.to_thread(consumer.consume, 100, 0.2):
-                if not m.error() and keep(m.value()):
-                    values.append(m.value())
-    finally:
-        consumer.close()
-    return values
 
 
 async def test_a_request_sent_twice_is_performed_once(

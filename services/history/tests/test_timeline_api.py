@@ -23,7 +23,7 @@ from orderflow_schemas import (
 from orderflow_schemas.topics import (
     ACTION_REQUESTS,
     ACTION_RESULTS,
-    COMMENTS,
+    COMMENTS_ACCEPTED,
     DLQ,
     EXTERNAL_ACTION_DEFINITIONS,
     EXTERNAL_ACTIONS,
@@ -64,10 +64,10 @@ def produce_order_story(produce: Produce) -> None:
     produce(EXTERNAL_ACTIONS, ExternalActionExecution(
         external_order_id="o1", action_id="a1", action_type="FORM",
         user=ExternalUser(id="u1", name="Ann"), inputs={"pct": 10}, occurred_at=at(7)))
-    produce(COMMENTS, Comment(external_order_id="o1", text="refunded", author="payments",
-                              related_action_id="a1", occurred_at=at(8)),
-            Comment(external_order_id="o1", text="VIP customer", author="crm",
-                    occurred_at=at(9)))
+    produce(COMMENTS_ACCEPTED, Comment(external_order_id="o1", text="refunded", author="payments",
+                                       related_action_id="a1", occurred_at=at(8)),
+                     Comment(external_order_id="o1", text="VIP customer", author="crm",
+                             occurred_at=at(9)))
     produce(DLQ, DeadLetter.of(service="trigger-engine", reason="bad template", value=b"{}",
                                external_order_id="o1").model_copy(update={"occurred_at": at(10)}))
     produce(ORDER_EVENTS, order_event("o1", "DELIVERED", at=at(11), version=2))
@@ -188,4 +188,5 @@ def test_a_trigger_evaluation_is_one_timeline_entry_explaining_every_trigger(
     assert (entry["kind"], entry["name"]) == ("trigger_evaluation", "0 of 300 fired")
     assert entry["data"]["verdicts"][299] == {
         "triggerId": "t299", "triggerName": "rule 299", "revision": 1, "outcome": "not_fired",
-        "firingId": None, "failedCondition": "order.totalCost gt 500", "failedValue": 100}
+        "firingId": None, "failedCondition": "order.totalCost gt 500", "failedValue": 100,
+        "runId": None, "step": None, "dueAt": None, "reason": None}

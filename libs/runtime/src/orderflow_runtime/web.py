@@ -5,6 +5,8 @@ answer (``document_statuses``)."""
 
 from __future__ import annotations
 
+import re
+
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -58,12 +60,21 @@ def require_scope(scope: str) -> Callable[..., Any]:
     return check
 
 
+# A rule over several fields (a model validator) says which one is at fault by starting its
+# message with it: "url: a LINK needs a url". Pydantic places such errors on the model itself.
+_NAMED = re.compile(r"^(?:Value error, )?([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*): (.+)$", re.S)
+
+
 def field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     out = []
     for e in errors:
         loc = [str(p) for p in e.get("loc", ()) if p not in ("body",)]
-        out.append({"field": ".".join(loc) or "(body)", "message": e.get("msg", ""),
-                    "type": e.get("type", "")})
+        field, message = ".".join(loc), e.get("msg", "")
+        named = _NAMED.match(message)
+        if named:
+            inner, message = named.groups()
+            field = f"{field}.{inner}" if field else inner
+        out.append({"field": field or "(body)", "message": message, "type": e.get("type", "")})
     return out
 
 

@@ -1,5 +1,6 @@
 """orderflow_schemas: the one definition of every orderflow message and topic."""
 
+from .action_templates import ExternalActionTemplateSpec
 from .base import Message, WireModel
 from .codec import DecodeError, decode
 from .dead_letters import DeadLetter
@@ -16,8 +17,12 @@ from .effects import (
 )
 from .external_actions import (
     Comment,
+    CommentSpec,
+    ExecutionRequest,
     ExternalActionDefinition,
     ExternalActionExecution,
+    ExternalActionSpec,
+    ExternalActionUpdate,
     ExternalUser,
     FormElement,
 )
@@ -60,7 +65,12 @@ __all__ = [
     "DecodeError",
     "Effect",
     "EmailEffect",
+    "CommentSpec",
+    "ExecutionRequest",
     "ExternalActionDefinition",
+    "ExternalActionSpec",
+    "ExternalActionTemplateSpec",
+    "ExternalActionUpdate",
     "ExternalActionEffect",
     "ExternalActionExecution",
     "ExternalUser",

@@ -6,10 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from . import templates
 from .base import JsonInt, Message, WireModel
+from .external_actions import ExternalActionSpec
 
 # A template checked when a trigger is saved: only variables the executor can fill (422 else).
 Template = Annotated[str, AfterValidator(templates.check)]
@@ -61,11 +62,20 @@ class InternalEffect(EffectModel):
 
 
 class ExternalActionEffect(EffectModel):
-    """Publish to ``orderflow.external-actions`` for connectors."""
+    """Fire an external action (``action``: an action of the order, a template or a name a
+    connector knows), published to ``orderflow.external-actions`` once; or create one on the
+    order (``define``: the body ``POST .../external-actions`` takes), once."""
 
     type: Literal["external_action"] = "external_action"
-    action: str = Field(min_length=1)
+    action: str | None = Field(default=None, min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)
+    define: ExternalActionSpec | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ExternalActionEffect:
+        if (self.action is None) == (self.define is None):
+            raise ValueError("action: give either action (fire one) or define (create one)")
+        return self
 
 
 Effect = Annotated[

@@ -79,8 +79,15 @@ EXTERNAL_ACTIONS = Topic(
 )
 COMMENTS = Topic(
     "orderflow.external-actions.comments", Comment, "externalOrderId",
-    "COMMENT information from connectors, optionally related to an external action.",
+    "COMMENT information from connectors, optionally related to an external action of the "
+    "same order; the action-executor checks the relation.",
     "inbound",
+)
+COMMENTS_ACCEPTED = Topic(
+    "orderflow.comments", Comment, "externalOrderId",
+    "COMMENT information the action-executor accepted (from the topic or over HTTP), for the "
+    "timeline.",
+    "internal",
 )
 DLQ = Topic(
     "orderflow.dlq", DeadLetter, "source key",
@@ -98,6 +105,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     EXTERNAL_ACTION_DEFINITIONS,
     EXTERNAL_ACTIONS,
     COMMENTS,
+    COMMENTS_ACCEPTED,
     DLQ,
     TRIGGER_EVALUATIONS,
 )

@@ -11,10 +11,12 @@ from fastapi import FastAPI
 from orderflow_runtime import outbox
 from orderflow_runtime.resources import open_resources
 from orderflow_runtime.web import create_app
-from orderflow_schemas.topics import ACTION_REQUESTS
+from orderflow_schemas.topics import ACTION_REQUESTS, COMMENTS, ORDER_EVENTS
 
-from .api import dead, endpoints
+from .api import action_templates, dead, endpoints, external_actions
 from .config import ExecutorSettings
+from .external_actions.comments import CommentIntake
+from .external_actions.orders import KnownOrders
 from .intake import RequestIntake
 from .worker import Worker
 
@@ -36,6 +38,13 @@ def build_app(settings: ExecutorSettings | None = None) -> FastAPI:
             app.state.endpoints = worker.endpoints
             res.consume("request-intake", [ACTION_REQUESTS], RequestIntake(res.pool, worker.wake),
                         group_id=settings.consumer_group, service=SERVICE)
+            app.state.actions = actions = worker.actions
+            # Groups of their own: each reads its topic from the start, at its own pace.
+            res.consume("known-orders", [ORDER_EVENTS], KnownOrders(res.pool),
+                        group_id=f"{settings.consumer_group}-orders", service=SERVICE,
+                        batch_size=2000)
+            res.consume("comment-intake", [COMMENTS], CommentIntake(actions),
+                        group_id=f"{settings.consumer_group}-comments", service=SERVICE)
             # Not stoppable: it records what the worker's last attempts did while it drains.
             res.spawn(worker.recorder.run(), "attempt-recorder")
             res.spawn(worker.run(), "effect-worker", stop=worker.stop)
@@ -48,4 +57,6 @@ def build_app(settings: ExecutorSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(endpoints.router)
     app.include_router(dead.router)
+    app.include_router(external_actions.router)
+    app.include_router(action_templates.router)
     return app

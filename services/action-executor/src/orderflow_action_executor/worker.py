@@ -31,6 +31,7 @@ from .egress import parse_allowed
 from .endpoints import signing
 from .endpoints import store as endpoints
 from .endpoints.gate import EndpointGate
+from .external_actions.store import ActionStore
 from .recorder import Done, Recorder
 from .templates import context_for, render_url
 
@@ -43,6 +44,7 @@ class Worker:
     def __init__(self, settings: ExecutorSettings, pool: asyncpg.Pool, producer: Any,
                  session: aiohttp.ClientSession) -> None:
         self.settings = settings
+        self.actions = ActionStore(pool, producer)
         self.pool = pool
         self.producer = producer
         self.session = session
@@ -154,7 +156,7 @@ class Worker:
             case "email":
                 return await send_email(request, self.settings)
             case "external_action":
-                return external_action(request)
+                return await external_action(request, self.actions)
         return Attempt.permanent(
             f"effect type {request.effect.type!r} is not performed by this executor yet")
 

@@ -1,4 +1,4 @@
-"""The projection consumer: every topic but the inbound one, into PostgreSQL.
+"""The projection consumer: every topic but the inbound ones, into PostgreSQL.
 
 A batch is written in one transaction together with each partition's next offset
 (``orderflow_runtime.positions``): a record seen again (a replay, a batch handed over again after
@@ -22,11 +22,13 @@ from orderflow_runtime import positions
 from orderflow_runtime.kafka import Record
 from orderflow_schemas import DecodeError, Message, OrderEvent
 from orderflow_schemas.codec import load, validate
-from orderflow_schemas.topics import ALL_TOPICS, ORDERS_INBOUND, Topic
+from orderflow_schemas.topics import ALL_TOPICS, COMMENTS, ORDERS_INBOUND, Topic
 
 from .projection import OrderRow, TimelineRow, latest_per_order, order_row, timeline_row
 
-PROJECTED: tuple[Topic, ...] = tuple(t for t in ALL_TOPICS if t is not ORDERS_INBOUND)
+# Not the inbound topics: orders come in as events, comments as the executor accepted them.
+PROJECTED: tuple[Topic, ...] = tuple(t for t in ALL_TOPICS
+                                     if t is not ORDERS_INBOUND and t is not COMMENTS)
 
 # Records per consumer batch: per-batch costs (round trips, the commit) are a tenth of the
 # projection at 2000 records, half that at 5000 (bench/history_bench.py).

@@ -44,21 +44,34 @@ class Scheduler:
         self.poll_seconds = poll_seconds
 
     async def run_forever(self) -> None:
+        # One pass publishes while the next one decides: what a pass emits is in the outbox
+        # already, so the broker's round trip need not hold up the next claim.
+        publishing: asyncio.Task[None] | None = None
         while True:
             try:
-                done = await self.tick()
+                done, emitted = await self.decide()
+                if publishing is not None:
+                    await publishing
+                publishing = asyncio.create_task(self._publish(*emitted)) if emitted else None
             except (OSError, asyncpg.PostgresError, KafkaException) as exc:
                 log.warning("scheduler pass failed, will retry", extra={"error": repr(exc)})
-                done = 0
+                done, publishing = 0, None
             if done < self.batch:
                 await asyncio.sleep(self.poll_seconds)
 
-    async def tick(self) -> int:
-        """One pass; returns how many runs it decided."""
+    async def _publish(self, seq: int, out: list[outbox.Outgoing]) -> None:
+        try:
+            await outbox.publish(self.pool, self.producer, seq, out)
+        except (OSError, asyncpg.PostgresError, KafkaException) as exc:  # the relay retries
+            log.warning("scheduler publish failed, the outbox relay will retry",
+                        extra={"error": repr(exc)})
+
+    async def decide(self) -> tuple[int, tuple[int, list[outbox.Outgoing]] | None]:
+        """One pass: how many runs it decided, and the outbox row it wrote (not published)."""
         async with self.pool.acquire() as conn, conn.transaction():
             due = await runs.claim_due(conn, self.batch)
             if not due:
-                return 0
+                return 0, None
             now = datetime.now(UTC)
             order_ids = {r["external_order_id"] for r in due}
             orders = await state.load(conn, order_ids, ())
@@ -92,6 +105,4 @@ class Scheduler:
             await runs.move(conn, moves)
             await runs.save(conn, ledger)
             seq = await outbox.add(conn, out) if out else None
-        if seq is not None:
-            await outbox.publish(self.pool, self.producer, seq, out)
-        return len(due)
+        return len(due), (seq, out) if seq is not None else None

@@ -53,9 +53,12 @@ async def get_timeline(
         raise HTTPException(404, "no history for this order")
     page = rows[:limit]
     entries = [_entry(r) for r in page]
-    by_action = {e["relatedId"]: e for e in entries if e["kind"] == "external_action"}
+    # Under the action's latest entry before it: its execution, else its definition.
+    by_action: dict[str, dict[str, Any]] = {}
     for e in entries:
-        if e["kind"] == "comment" and e["relatedId"] in by_action:
+        if e["kind"] in ("external_action", "external_action_defined") and e["relatedId"]:
+            by_action[e["relatedId"]] = e
+        elif e["kind"] == "comment" and e["relatedId"] in by_action:
             by_action[e["relatedId"]].setdefault("comments", []).append(e)
     nxt = next_cursor(rows, limit)
     return {"externalOrderId": external_order_id, "entries": entries, "nextCursor": nxt}
