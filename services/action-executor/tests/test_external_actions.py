@@ -62,10 +62,11 @@ class Executor:
     async def order(self, total: float = 99.0, **fields: Any) -> str:
         """A new order, and once the executor knows it, its id."""
         order_id = f"xa-{uuid.uuid4().hex[:10]}"
-        document = {"externalOrderId": order_id, "status": "INITIALIZED", "totalCost": total, **fields}
+        document = {"externalOrderId": order_id, "status": "INITIALIZED", "totalCost": total,
+                    **fields}
         await self.producer.send(ORDER_EVENTS, order_id, OrderEvent(
-            name="orderINITIALIZED", external_order_id=order_id, status="INITIALIZED", version_tag="1",
-            sequence=1, order=document))
+            name="orderINITIALIZED", external_order_id=order_id, status="INITIALIZED",
+            version_tag="1", sequence=1, order=document))
         for _ in range(150):
             if (await self.api.get(f"/api/v1/orders/{order_id}/external-actions")).status_code \
                     == 200:

@@ -121,7 +121,7 @@ class BodyGuard:
         self.app = app
         self.max_depth = max_depth
         self._checked: list[tuple[str, re.Pattern[str]]] | None = None
-        self._methods: list[tuple[re.Pattern[str], frozenset[str]]] = []
+        self._methods: list[tuple[re.Pattern[str], frozenset[str], int]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -160,16 +160,23 @@ class BodyGuard:
         for path, operations in scope["app"].openapi().get("paths", {}).items():
             pattern = re.compile(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$")
             methods = {m.upper() for m in operations}
-            self._methods.append((pattern, frozenset(methods)))
+            literal = sum(1 for part in path.split("/") if part and "{" not in part)
+            self._methods.append((pattern, frozenset(methods), literal))
             self._checked += [(m.upper(), pattern) for m, op in operations.items()
                               if "requestBody" in op and not op.get(RAW_BODY_EXTENSION)]
 
     def _allowed(self, path: str) -> frozenset[str]:
         """The methods the document lists for ``path`` (none when no path matches)."""
+        # The paths that name the most of it literally: ``.../external-actions/menu`` is the
+        # menu's path alone, not also ``.../external-actions/{action_id}``.
         found: set[str] = set()
-        for pattern, methods in self._methods:
-            if pattern.match(path):
-                found |= methods
+        best = -1
+        for pattern, methods, literal in self._methods:
+            if not pattern.match(path) or literal < best:
+                continue
+            if literal > best:
+                found, best = set(), literal
+            found |= methods
         return frozenset(found)
 
     def _parses_json(self, scope: Scope) -> bool:

@@ -6,7 +6,6 @@ answer (``document_statuses``)."""
 from __future__ import annotations
 
 import re
-
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime

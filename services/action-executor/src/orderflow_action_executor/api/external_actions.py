@@ -21,12 +21,29 @@ from orderflow_schemas import (
 )
 from orderflow_schemas.external_actions import LOCALE_PATTERN
 from orderflow_schemas.templates import TemplateError
+from starlette.convertors import Convertor, register_url_convertor
 
 from ..external_actions import orders
 from ..external_actions.forms import problems
 from ..external_actions.menu import applies, link_url, menu
 from ..external_actions.store import Action, ActionStore, Stale
 
+
+class ActionId(Convertor[str]):
+    """An action id in a path: anything but ``menu``, so that ``.../external-actions/menu``
+    is the menu route alone (an OPTIONS on it answers the menu's methods, not an action's)."""
+
+    regex = "(?!menu/?$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("action_id", ActionId())
+ONE = "/external-actions/{action_id:action_id}"
 router = APIRouter(prefix="/api/v1/orders/{external_order_id}", tags=["external actions"])
 CanRead = Depends(require_scope("actions.read"))
 CanWrite = Depends(require_scope("actions.write"))
@@ -108,12 +125,12 @@ async def action_menu(external_order_id: str, store: Store,
         order["customer_id"])}
 
 
-@router.get("/external-actions/{action_id}", dependencies=[CanRead], responses=NOT_FOUND)
+@router.get(ONE, dependencies=[CanRead], responses=NOT_FOUND)
 async def get_action(external_order_id: str, action_id: str, store: Store) -> dict[str, Any]:
     return (await _action(store, external_order_id, action_id)).to_dict()
 
 
-@router.put("/external-actions/{action_id}", dependencies=[CanWrite],
+@router.put(ONE, dependencies=[CanWrite],
             responses={**NOT_FOUND, **STALE})
 async def update_action(external_order_id: str, action_id: str, body: ExternalActionUpdate,
                         store: Store) -> Any:
@@ -128,7 +145,7 @@ async def update_action(external_order_id: str, action_id: str, body: ExternalAc
     return action.to_dict()
 
 
-@router.delete("/external-actions/{action_id}", status_code=204, dependencies=[CanWrite],
+@router.delete(ONE, status_code=204, dependencies=[CanWrite],
                responses=NOT_FOUND)
 async def delete_action(external_order_id: str, action_id: str, store: Store) -> Response:
     if not await store.delete(external_order_id, action_id):
@@ -137,7 +154,7 @@ async def delete_action(external_order_id: str, action_id: str, store: Store) ->
     return Response(status_code=204)
 
 
-@router.post("/external-actions/{action_id}/execute", status_code=201, dependencies=[CanWrite],
+@router.post(f"{ONE}/execute", status_code=201, dependencies=[CanWrite],
              responses={**NOT_FOUND, 409: {"description": "a COMMENT is not executed"}})
 async def execute_action(external_order_id: str, action_id: str, body: ExecutionRequest,
                          store: Store, response: Response,
