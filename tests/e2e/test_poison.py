@@ -83,7 +83,8 @@ def good(topic: Topic, order_id: str) -> tuple[bytes, str | None]:
             event_id="e-1", event_name="orderINITIALIZED", external_order_id=order_id),
         ActionRequest: lambda: ActionRequest(
             external_order_id=order_id, trigger_id="t-1", trigger_name="poison test",
-            firing_id="f-1", event_id="e-1", effect=InternalEffect(kind="task")),
+            firing_id="f-1", event_id="e-1",
+            effect=InternalEffect(kind="task", params={"title": "poison test"})),
         ActionResult: lambda: ActionResult(
             request_id="r-1", external_order_id=order_id, trigger_id="t-1",
             effect_type="internal", attempt=1, outcome=ActionOutcome.SUCCEEDED),

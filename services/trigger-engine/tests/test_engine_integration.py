@@ -177,7 +177,8 @@ def test_an_edit_reaches_the_running_worker_within_2_seconds(engine: Engine) -> 
 
 @pytest.mark.parametrize(("change", "field"), [
     ({"conditions": [{"field": "order.x", "op": "between", "value": 1}]}, "conditions.0.op"),
-    ({"conditions": [{"field": "order.x", "op": "matches", "value": "(("}]}, "conditions.0"),
+    ({"conditions": [{"field": "order.x", "op": "matches", "value": "(("}]},
+     "conditions.0.value"),
     ({"conditions": [{"expression": "order.totalCost >"}]}, "conditions.0.expression"),
     ({"conditions": [{"expression": "shop.open"}]}, "conditions.0.expression"),
     ({"event": "orderLOST"}, "event"),
@@ -186,7 +187,7 @@ def test_an_edit_reaches_the_running_worker_within_2_seconds(engine: Engine) -> 
     ({"delayMinutes": -1}, "delayMinutes"),
     ({"schedule": {"mode": "window", "timezone": "Mars/Olympus"}}, "schedule.timezone"),
     ({"schedule": {"mode": "window", "start": "25:00"}}, "schedule.start"),
-    ({"frequency": {"mode": "once_per_period"}}, "frequency"),
+    ({"frequency": {"mode": "once_per_period"}}, "frequency.period"),
     ({"stopWhen": [{"expression": "order.totalCost >"}]}, "stopWhen.0.expression"),
     ({"steps": [{"after": "P1Y", "effects": [{"type": "http", "url": "http://x"}]}]},
      "steps.0.after"),

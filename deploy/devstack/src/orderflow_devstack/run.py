@@ -117,6 +117,7 @@ def _sinks(env: dict[str, str], stack: Stack, log_dir: Path) -> None:
          "--sms-port", str(sms)], env, log_dir / "sinks.log")
     env["ORDERFLOW_SMTP_HOST"], env["ORDERFLOW_SMTP_PORT"] = "127.0.0.1", str(smtp)
     env["ORDERFLOW_SMS_GATEWAY_URL"] = f"http://127.0.0.1:{sms}{sinks.SMS_PATH}"
+    env.setdefault("ORDERFLOW_MANAGER_EMAIL", "manager@localhost")  # notify_manager: the sink
     say(f"e-mail and SMS: local sinks on 127.0.0.1:{smtp} (SMTP) and {sms} (SMS gateway); "
         f"what they receive: {log_dir}/sinks.log")
 

@@ -53,12 +53,71 @@ class EmailEffect(EffectModel):
     body: Template = Field(min_length=1)
 
 
+# What change_customer may change: the customer's data an order carries.
+CUSTOMER_FIELDS = frozenset({"externalCustomerId", "email", "phone", "firstName", "lastName"})
+# What change_order may not: the identity of the order.
+FIXED_FIELDS = frozenset({"externalOrderId"})
+_INTERNAL_PARAMS: dict[str, tuple[set[str], set[str]]] = {  # kind: (required, optional)
+    "task": ({"title"}, {"note", "assignee"}),
+    "notify_manager": ({"subject", "text"}, {"to"}),
+    "change_order": ({"changes"}, set()),
+    "change_customer": ({"changes"}, set()),
+}
+
+
+def _internal_rules(schema: dict[str, Any]) -> None:
+    # The rules of ``_params`` below, stated in the schema too (as far as a schema can).
+    schema["allOf"] = [
+        {"if": {"properties": {"kind": {"const": kind}}}, "then": {"properties": {"params": {
+            "type": "object", "required": sorted(required), "additionalProperties": False,
+            "properties": {name: ({"type": "object", "minProperties": 1}
+                                  if name == "changes" else {"type": "string", "minLength": 1})
+                           for name in required | optional}}}}}
+        for kind, (required, optional) in _INTERNAL_PARAMS.items()]
+
+
 class InternalEffect(EffectModel):
-    """Create a task, notify a manager, or change order or customer data (seed 001)."""
+    """Seed 001's internal effects. ``task``: an open task on the order (``title``, ``note``:
+    templates; ``assignee``). ``notify_manager``: an e-mail to the manager (``subject``,
+    ``text``: templates; ``to``, else ``ORDERFLOW_MANAGER_EMAIL``) and a record.
+    ``change_order`` / ``change_customer``: ``changes`` ({field: value}) sent back through
+    ingest as a new version of the order (validated and versioned like any change; it can
+    trigger in turn); change_customer only the customer's fields."""
+
+    model_config = ConfigDict(json_schema_extra=_internal_rules)
 
     type: Literal["internal"] = "internal"
     kind: Literal["task", "notify_manager", "change_order", "change_customer"]
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _params(self) -> InternalEffect:
+        required, optional = _INTERNAL_PARAMS[self.kind]
+        given = set(self.params)
+        if missing := sorted(required - given):
+            raise ValueError(f"params: a {self.kind} needs {', '.join(missing)}")
+        if unknown := sorted(given - required - optional):
+            raise ValueError(f"params: a {self.kind} takes no {', '.join(unknown)}")
+        for name in (required | optional) & given - {"changes"}:
+            value = self.params[name]
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"params.{name}: text, not empty")
+            if name != "to":
+                try:
+                    templates.check(value)
+                except templates.TemplateError as exc:
+                    raise ValueError(f"params.{name}: {exc}") from exc
+        if "changes" in given:
+            changes = self.params["changes"]
+            if not isinstance(changes, dict) or not changes:
+                raise ValueError("params.changes: {field: value, ...}, at least one")
+            if fixed := sorted(FIXED_FIELDS & set(changes)):
+                raise ValueError(f"params.changes: {', '.join(fixed)} cannot be changed")
+            if self.kind == "change_customer" and (other := sorted(set(changes) -
+                                                                   CUSTOMER_FIELDS)):
+                raise ValueError(f"params.changes: not customer data: {', '.join(other)} "
+                                 f"(customer fields: {', '.join(sorted(CUSTOMER_FIELDS))})")
+        return self
 
 
 class ExternalActionEffect(EffectModel):

@@ -13,7 +13,7 @@ from orderflow_runtime.resources import open_resources
 from orderflow_runtime.web import create_app
 from orderflow_schemas.topics import ACTION_REQUESTS, COMMENTS, ORDER_EVENTS
 
-from .api import action_templates, dead, endpoints, external_actions
+from .api import action_templates, dead, endpoints, external_actions, tasks
 from .config import ExecutorSettings
 from .external_actions.comments import CommentIntake
 from .external_actions.orders import KnownOrders
@@ -59,4 +59,5 @@ def build_app(settings: ExecutorSettings | None = None) -> FastAPI:
     app.include_router(dead.router)
     app.include_router(external_actions.router)
     app.include_router(action_templates.router)
+    app.include_router(tasks.router)
     return app

@@ -40,6 +40,8 @@ class ExecutorSettings(CommonSettings):
     smtp_password: str = Field("", description="SMTP password")
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS")
     mail_from: str = Field("orderflow@localhost", description="From address of e-mails")
+    manager_email: str = Field(
+        "", description="Who the notify_manager effect e-mails (when the effect names no `to`)")
     secret_rotation_grace: float = Field(
         86400.0, gt=0, description="Seconds a rotated-out endpoint secret keeps signing beside "
         "the new one, so that receivers can switch without losing a webhook")

@@ -25,6 +25,7 @@ from .config import ExecutorSettings
 from .effects.email import send_email
 from .effects.external import external_action
 from .effects.http import Signer, call_url
+from .effects.internal import internal
 from .effects.outcome import Attempt
 from .effects.sms import send_sms
 from .egress import parse_allowed
@@ -145,8 +146,8 @@ class Worker:
 
     async def _attempt(self, request: ActionRequest,
                        endpoint: endpoints.Endpoint | None) -> Attempt:
-        """The effect performed; None for the external-action effect, which is done inside the
-        recording transaction, with its outbox row."""
+        """The effect performed by its performer (``effects/``); what it emits goes out with
+        the attempt's result, in the recording transaction."""
         match request.effect.type:
             case "http":
                 return await call_url(self.session, request, self.allowed,
@@ -157,8 +158,8 @@ class Worker:
                 return await send_email(request, self.settings)
             case "external_action":
                 return await external_action(request, self.actions)
-        return Attempt.permanent(
-            f"effect type {request.effect.type!r} is not performed by this executor yet")
+            case "internal":
+                return await internal(request, self.pool, self.settings)
 
     async def _endpoint(self, request: ActionRequest) -> endpoints.Endpoint | None:
         """The endpoint a call-URL effect goes to (created for its origin when none matches)."""
