@@ -63,3 +63,16 @@ def test_an_endpoint_covers_urls_under_it_only() -> None:
     assert _under("https://crm.example/hooks/a", "https://crm.example/hooks/")
     assert not _under("https://crm.example.evil.com/hook", "https://crm.example")
     assert not _under("https://crm.example:8443/hook", "https://crm.example")
+
+
+def test_a_rate_limit_spaces_requests_and_follows_an_operators_change() -> None:
+    clock = Clock()
+    gate = EndpointGate(concurrency=100, threshold=3, cooldown=10, clock=clock)
+    assert [gate.admit("a", rate=2) for _ in range(2)] == [None, None]  # a second's worth
+    wait = gate.admit("a", rate=2)
+    assert wait is not None and 0.4 < wait <= 0.5
+    assert gate.admit("b", rate=2) is None  # another endpoint has its own bucket
+    clock.now += 0.5
+    assert gate.admit("a", rate=2) is None
+    assert gate.admit("a", rate=2) is not None
+    assert gate.admit("a", rate=None) is None  # the limit removed: no wait

@@ -125,7 +125,8 @@ class Worker:
         if endpoint is not None and endpoint.disabled_reason:
             await self._pause(request.id, number, endpoint.id)
             return
-        if endpoint is not None and (wait := self.gate.admit(endpoint.id)) is not None:
+        if endpoint is not None and (wait := self.gate.admit(
+                endpoint.id, endpoint.rate_per_second)) is not None:
             # At its limit or its breaker open: the slot goes to an endpoint that answers.
             await self._defer(request.id, number, wait)
             return

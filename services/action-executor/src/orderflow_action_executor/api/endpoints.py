@@ -52,6 +52,11 @@ SECRET_PATTERN = (r"^whsec_(?:[A-Za-z0-9+/]{4}){8,21}"
                   r"(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
 
 
+RATE = Field(None, gt=0, le=100_000, strict=True,
+             description="Most requests per second to this endpoint from each executor process "
+                         "(none: no limit); over it, requests wait their turn")
+
+
 class EndpointIn(BaseModel):
     """An endpoint: effects whose URL starts with ``url`` are signed with its secret."""
 
@@ -61,6 +66,7 @@ class EndpointIn(BaseModel):
     secret: str | None = Field(None, pattern=SECRET_PATTERN,
                                description="whsec_ + base64 of 24 to 65 bytes; generated when "
                                            "absent")
+    ratePerSecond: float | None = RATE
 
     _check_url = field_validator("url")(_url)
     _check_secret = field_validator("secret")(_secret)
@@ -69,6 +75,7 @@ class EndpointIn(BaseModel):
 class EndpointUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(min_length=1, max_length=2000, pattern=URL_PATTERN)
+    ratePerSecond: float | None = RATE
 
     _check_url = field_validator("url")(_url)
 
@@ -84,7 +91,7 @@ class Rotation(BaseModel):
 @router.post("", status_code=201, dependencies=[CanWrite], responses=TAKEN)
 async def create_endpoint(body: EndpointIn, store: Store) -> dict[str, Any]:
     """Answers the endpoint with its secret (generated when none was sent)."""
-    created = await store.create(body.url, body.secret)
+    created = await store.create(body.url, body.secret, body.ratePerSecond)
     if created is None:
         raise HTTPException(409, "an endpoint with this URL exists")
     return created.to_json(with_secret=True)
@@ -117,7 +124,7 @@ async def get_secret(endpoint_id: str, store: Store) -> dict[str, Any]:
 @router.put("/{endpoint_id}", dependencies=[CanWrite], responses={**NOT_FOUND, **TAKEN})
 async def update_endpoint(endpoint_id: str, body: EndpointUpdate, store: Store) -> dict[str, Any]:
     try:
-        updated = await store.update(endpoint_id, body.url)
+        updated = await store.update(endpoint_id, body.url, body.ratePerSecond)
     except asyncpg.UniqueViolationError as exc:
         raise HTTPException(409, "an endpoint with this URL exists") from exc
     return _or_404(updated).to_json()

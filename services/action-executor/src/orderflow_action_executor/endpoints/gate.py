@@ -1,4 +1,6 @@
-"""Per-endpoint isolation: a concurrency limit and a circuit breaker, in memory, per worker.
+"""Per-endpoint isolation: a concurrency limit, a rate limit (the endpoint's ``ratePerSecond``,
+a token bucket holding a second's worth) and a circuit breaker, in memory, per worker (N
+executor processes allow N times an endpoint's rate).
 
 An endpoint that is at its limit, or whose breaker is open, does not get the request now: the
 worker hands the claim back (``defer``), not as an attempt, so the executor's slots go to the
@@ -8,9 +10,12 @@ it again. Pure apart from the clock, which tests pass in."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from orderflow_runtime.ratelimit import RateLimiter
 
 
 @dataclass
@@ -19,6 +24,8 @@ class _State:
     failures: int = 0
     open_until: float = 0.0
     probing: bool = False
+    rate: float | None = None
+    limiter: RateLimiter | None = field(default=None, repr=False)
 
 
 class EndpointGate:
@@ -30,10 +37,15 @@ class EndpointGate:
         self.clock = clock
         self._states: dict[str, _State] = {}
 
-    def admit(self, endpoint_id: str) -> float | None:
+    def admit(self, endpoint_id: str, rate: float | None = None) -> float | None:
         """None: go ahead (and call ``release`` after); else seconds to wait before asking
-        again."""
+        again. ``rate``: the endpoint's requests per second, if it has a limit."""
         state = self._states.setdefault(endpoint_id, _State())
+        if state.rate != rate:  # new, or changed by an operator
+            state.rate = rate
+            state.limiter = RateLimiter(per_minute=max(1, round(rate * 60)),
+                                        burst=max(1, math.ceil(rate)),
+                                        clock=self.clock) if rate else None
         now = self.clock()
         if state.open_until > now:
             return state.open_until - now
@@ -42,7 +54,13 @@ class EndpointGate:
                 return min(self.cooldown, 1.0)
             state.probing = True
         if state.in_flight >= self.concurrency:
+            if state.probing and state.failures >= self.threshold:
+                state.probing = False
             return 0.2
+        if state.limiter is not None and (wait := state.limiter.acquire(endpoint_id)) > 0:
+            if state.failures >= self.threshold:
+                state.probing = False
+            return wait
         state.in_flight += 1
         return None
 

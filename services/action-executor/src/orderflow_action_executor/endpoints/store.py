@@ -15,7 +15,7 @@ import asyncpg
 from .signing import generate_secret
 
 COLUMNS = "id, url, secret, previous_secret, previous_until, disabled_reason, created_at, " \
-          "updated_at"
+          "updated_at, rate_per_second"
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Endpoint:
     disabled_reason: str | None
     created_at: datetime
     updated_at: datetime
+    rate_per_second: float | None = None
 
     def live_secrets(self, now: datetime) -> list[str]:
         """The secrets a webhook is signed with now: the current one, and the previous one
@@ -41,6 +42,7 @@ class Endpoint:
             "state": "disabled" if self.disabled_reason else "active",
             "disabledReason": self.disabled_reason,
             "rotationEndsAt": self.previous_until.isoformat() if self.previous_until else None,
+            "ratePerSecond": self.rate_per_second,
             "createdAt": self.created_at.isoformat(), "updatedAt": self.updated_at.isoformat()}
         if with_secret:
             out["secret"] = self.secret
@@ -79,13 +81,14 @@ class EndpointStore:
     def invalidate(self) -> None:
         self._cached_at = float("-inf")
 
-    async def create(self, url: str, secret: str | None) -> Endpoint | None:
+    async def create(self, url: str, secret: str | None,
+                     rate_per_second: float | None = None) -> Endpoint | None:
         """None when an endpoint of that URL exists already."""
         self.invalidate()
         row = await self.pool.fetchrow(
-            f"INSERT INTO endpoints(id, url, secret) VALUES ($1, $2, $3) "
+            f"INSERT INTO endpoints(id, url, secret, rate_per_second) VALUES ($1, $2, $3, $4) "
             f"ON CONFLICT (url) DO NOTHING RETURNING {COLUMNS}",
-            str(uuid.uuid4()), url, secret or generate_secret())
+            str(uuid.uuid4()), url, secret or generate_secret(), rate_per_second)
         return _endpoint(row) if row else None
 
     async def get(self, endpoint_id: str) -> Endpoint | None:
@@ -99,11 +102,12 @@ class EndpointStore:
             "ORDER BY id LIMIT $2", after, limit)
         return [_endpoint(r) for r in rows]
 
-    async def update(self, endpoint_id: str, url: str) -> Endpoint | None:
+    async def update(self, endpoint_id: str, url: str,
+                     rate_per_second: float | None = None) -> Endpoint | None:
         self.invalidate()
         row = await self.pool.fetchrow(
-            f"UPDATE endpoints SET url = $2, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}",
-            endpoint_id, url)
+            f"UPDATE endpoints SET url = $2, rate_per_second = $3, updated_at = now() "
+            f"WHERE id = $1 RETURNING {COLUMNS}", endpoint_id, url, rate_per_second)
         return _endpoint(row) if row else None
 
     async def delete(self, endpoint_id: str) -> bool:
