@@ -121,3 +121,34 @@ def test_the_preview_is_found_by_any_id_the_shop_knows_the_customer_by(
     assert found("shop-cust-77", by="email") is None  # narrowed to one kind of id
     assert found("shop-cust-77", by="externalCustomerId") == "of-1"
     assert client.get("/api/v1/customers/of-1", params={"by": "nope"}).status_code == 400
+
+
+def test_orders_are_searched_by_id_prefix_any_customer_id_and_status(
+        client: TestClient, produce: Produce) -> None:
+    mine = [order_event(f"search-{n}", "DELIVERED" if n % 2 else "IN_PROGRESS",
+                        customer="of-9", version=n + 1) for n in range(5)]
+    for event in mine:
+        event.order.update(externalCustomerId="shop-cust-99", email="Eve@Example.com",
+                           phone="+49 170 9999999")
+    produce(ORDER_EVENTS, *mine, order_event("search_x", "DELIVERED", customer="of-10"))
+    eventually(lambda: len(client.get("/api/v1/orders", params={"order": "search"})
+                           .json()["orders"]) == 6)
+
+    def ids(**params: str) -> list[str]:
+        answer = client.get("/api/v1/orders", params=params)
+        assert answer.status_code == 200, answer.text
+        return [o["externalOrderId"] for o in answer.json()["orders"]]
+
+    assert ids(order="search-") == [f"search-{n}" for n in (4, 3, 2, 1, 0)]  # newest first
+    assert ids(order="search_") == ["search_x"]  # _ is a character, not a wildcard
+    for who in ("of-9", "shop-cust-99", "eve@example.com", "+491709999999"):
+        assert sorted(ids(customer=who)) == [f"search-{n}" for n in range(5)], who
+    assert ids(customer="shop-cust-99", status="DELIVERED") == ["search-3", "search-1"]
+    first = client.get("/api/v1/orders", params={"order": "search-", "limit": 3}).json()
+    rest = client.get("/api/v1/orders", params={"order": "search-", "limit": 3,
+                                                "cursor": first["nextCursor"]}).json()
+    assert [o["externalOrderId"] for o in first["orders"] + rest["orders"]] == \
+        [f"search-{n}" for n in (4, 3, 2, 1, 0)]
+    assert rest["nextCursor"] is None
+    assert client.get("/api/v1/orders", params={"status": "LOST"}).status_code == 400
+    assert client.get("/api/v1/orders", params={"cursor": "@@"}).status_code == 400

@@ -3,15 +3,61 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
+from orderflow_schemas import OrderStatus
 
 from ..projection import shown
 from .deps import CanRead, Limit, Pool
-from .paging import decode_cursor, next_cursor
+from .paging import decode_cursor, encode_cursor, next_cursor
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"], dependencies=[CanRead])
+
+# Newest change first; a customer by any id a shop knows it by (as /api/v1/customers/{id}).
+SEARCH = """
+SELECT external_order_id, status, version_tag, customer_id, customer_key, updated_at,
+       document->>'totalCost' AS total_cost, document->>'email' AS email
+FROM orders
+WHERE ($1::text IS NULL OR external_order_id LIKE replace(replace(replace($1, '\\', '\\\\'),
+                                                              '%', '\\%'), '_', '\\_') || '%')
+  AND ($2::text IS NULL OR customer_key IN (
+        SELECT customer_key FROM customers WHERE customer_key = $2
+            OR external_customer_id = $2 OR lower(email) = lower($2)
+            OR (regexp_replace($2, '\\D', '', 'g') <> ''
+                AND regexp_replace(phone, '\\D', '', 'g') = regexp_replace($2, '\\D', '', 'g'))))
+  AND ($3::text IS NULL OR status = $3)
+  AND ($4::timestamptz IS NULL OR (updated_at, external_order_id) < ($4, $5))
+ORDER BY updated_at DESC, external_order_id DESC LIMIT $6
+"""
+
+
+@router.get("", responses={400: {"description": "bad cursor"}})
+async def search_orders(
+    pool: Pool,
+    order: Annotated[str | None, Query(min_length=1, max_length=200,
+                                       description="Orders whose id starts with this")] = None,
+    customer: Annotated[str | None, Query(
+        min_length=1, max_length=200, description="orderflow's customer id, the shop's "
+        "externalCustomerId, an e-mail address or a phone number")] = None,
+    status: OrderStatus | None = None,
+    limit: Limit = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """Orders as last processed, the most recently changed first."""
+    at, key = decode_cursor(cursor) if cursor else (None, "")
+    rows = await pool.fetch(SEARCH, order, customer, status.value if status else None, at, key,
+                            limit + 1)
+    page = rows[:limit]
+    more = len(rows) > limit
+    return {"orders": [{
+        "externalOrderId": r["external_order_id"], "status": r["status"],
+        "versionTag": r["version_tag"], "customerId": r["customer_id"],
+        "customerKey": r["customer_key"], "email": r["email"],
+        "totalCost": float(r["total_cost"]) if r["total_cost"] is not None else None,
+        "updatedAt": r["updated_at"].isoformat()} for r in page],
+        "nextCursor": encode_cursor(page[-1]["updated_at"], page[-1]["external_order_id"])
+        if more else None}
 
 
 @router.get("/{external_order_id}", responses={404: {"description": "order not found"}})
