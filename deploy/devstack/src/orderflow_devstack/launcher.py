@@ -1,4 +1,4 @@
-"""The four services as subprocesses: launch with an environment, wait for ``/healthz``, stop.
+"""The services (the four and the console) as subprocesses: launch, wait for ``/healthz``, stop.
 
 Used by the platform runner (``make run``) and by the ``platform`` test fixture alike."""
 
@@ -36,6 +36,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("trigger-engine", "orderflow-trigger-engine", 8002),
     ServiceSpec("action-executor", "orderflow-action-executor", 8003),
     ServiceSpec("history", "orderflow-history", 8004),
+    ServiceSpec("console", "orderflow-console", 8005),
 )
 
 
@@ -91,12 +92,15 @@ def launch(specs: Sequence[ServiceSpec], env: Mapping[str, str], ports: Mapping[
         if net.port_is_open(host, ports[spec.name]):
             raise ServiceFailed(f"port {ports[spec.name]} for {spec.name} is already in use "
                                 f"(set {spec.port_variable} to move it)")
+    # Where each service is (the console calls the others): ORDERFLOW_<NAME>_URL.
+    urls = {f"ORDERFLOW_{s.name.upper().replace('-', '_')}_URL": f"http://{host}:{ports[s.name]}"
+            for s in specs}
     started: list[RunningService] = []
     try:
         for spec in specs:
             port, log_path = ports[spec.name], log_dir / f"{spec.name}.log"
             process = procs.spawn([str(script_path(spec.script))],
-                                  {**env, "ORDERFLOW_HTTP_PORT": str(port)}, log_path)
+                                  {**urls, **env, "ORDERFLOW_HTTP_PORT": str(port)}, log_path)
             started.append(RunningService(spec, f"http://{host}:{port}", process, log_path))
     except BaseException:
         stop_all(started)
