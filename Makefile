@@ -14,7 +14,7 @@ LOCK := constraints.txt
 # The lock's own tool, from PyPI into the venv (also pinned in requirements-dev.txt).
 UV := uv==0.13.8
 
-.PHONY: venv run test lock
+.PHONY: venv run test lock browser
 
 venv: $(STAMP)
 
@@ -41,8 +41,22 @@ lock: $(BIN)/python
 run: venv
 	exec $(BIN)/python -m orderflow_devstack.run
 
+# The console's browser tests drive Debian's Chromium (Playwright cannot download a browser
+# here); installed when the machine lets us (root and apt-get), else they are skipped, and this
+# says so.
+browser:
+	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "== installing Debian's chromium for the console's browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null 2>&1 && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || \
+		echo "!! chromium could not be installed: the console's browser tests will be skipped"; \
+	else echo "!! no chromium, and installing it needs root and apt-get: the console's" \
+		"browser tests will be skipped"; fi
+
 # Every check runs even when an earlier one fails, so one run shows every problem.
-test: venv
+test: venv browser
 	@status=0; \
 	echo "== ruff check ."; $(BIN)/ruff check . || status=1; \
 	echo "== mypy"; $(BIN)/mypy || status=1; \

@@ -94,3 +94,21 @@ def test_service_runs_its_console_script(compose: dict[str, Any], name: str) -> 
 
 def test_executor_is_told_its_allowed_hosts(compose: dict[str, Any]) -> None:
     assert "ORDERFLOW_ALLOWED_HOSTS" in compose["services"]["action-executor"]["environment"]
+
+
+def test_the_console_reaches_each_service_where_compose_runs_it(compose: dict[str, Any]) -> None:
+    from orderflow_console.config import ConsoleSettings
+
+    console = compose["services"]["console"]
+    env = console["environment"]
+    unknown = [k for k in env if k.removeprefix("ORDERFLOW_").lower()
+               not in ConsoleSettings.model_fields]
+    assert not unknown, f"the console does not read {unknown}"
+    assert console["command"] == ["orderflow-console"]
+    port = ConsoleSettings.model_fields["http_port"].default
+    assert _published(console["ports"]) == [(port, port)]
+    for name, (module, cls) in SERVICES.items():
+        settings = getattr(importlib.import_module(module), cls)
+        url = env[f"ORDERFLOW_{name.upper().replace('-', '_')}_URL"]
+        assert url == f"http://{name}:{settings.model_fields['http_port'].default}"
+        assert console["depends_on"][name] == {"condition": "service_healthy"}

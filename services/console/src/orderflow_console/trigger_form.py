@@ -51,6 +51,11 @@ class Built:
         return out
 
 
+def _text(form: dict[str, Any], key: str) -> str:
+    value = form.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
 def _value(raw: str, op: str) -> Any:
     raw = raw.strip()
     try:
@@ -65,9 +70,9 @@ def _value(raw: str, op: str) -> Any:
 def _conditions(form: dict[str, Any], prefix: str, built: Built) -> list[dict[str, Any]]:
     out, rows = [], []
     for row in range(_count(form, prefix)):
-        f = form.get(f"{prefix}.{row}.field", "").strip()
-        op = form.get(f"{prefix}.{row}.op", "").strip()
-        expression = form.get(f"{prefix}.{row}.expression", "").strip()
+        f = _text(form, f"{prefix}.{row}.field")
+        op = _text(form, f"{prefix}.{row}.op")
+        expression = _text(form, f"{prefix}.{row}.expression")
         if expression:
             out.append({"expression": expression})
         elif f:
@@ -102,7 +107,7 @@ def _effect(form: dict[str, Any], p: str) -> dict[str, Any] | None:
     kind = form.get(f"{p}.type", "")
 
     def get(name: str) -> str:
-        return str(form.get(f"{p}.{name}", "")).strip()
+        return _text(form, f"{p}.{name}")
 
     if kind == "http" and get("url"):
         effect: dict[str, Any] = {"type": "http", "method": get("method") or "POST",
@@ -149,7 +154,7 @@ def _effects(form: dict[str, Any], prefix: str, built: Built) -> list[dict[str, 
 def build(form: dict[str, Any]) -> Built:
     """The API body of a submitted trigger form."""
     built = Built({})
-    body: dict[str, Any] = {"name": form.get("name", "").strip(),
+    body: dict[str, Any] = {"name": _text(form, "name"),
                             "enabled": form.get("enabled") == "on"}
     kind = form.get("listen.kind", "event")
     if kind == "action":
@@ -158,30 +163,30 @@ def build(form: dict[str, Any]) -> Built:
         change = {k: form.get(f"listen.{k}") for k in ("from", "to") if form.get(f"listen.{k}")}
         body["event"] = {"statusChange": change}
     elif kind == "fieldChange":
-        change = {"field": form.get("listen.field", "").strip()}
-        if form.get("listen.fieldTo", "").strip():
+        change = {"field": _text(form, "listen.field")}
+        if _text(form, "listen.fieldTo"):
             change["to"] = _value(form["listen.fieldTo"], "")
         body["event"] = {"fieldChange": change}
     else:
         body["event"] = form.get("listen.event") or "orderDELIVERED"
     body["conditions"] = _conditions(form, "conditions", built)
-    if form.get("delay", "").strip():
+    if _text(form, "delay"):
         body["delay"] = form["delay"].strip()
     if form.get("schedule.mode") == "window":
         body["schedule"] = {
             "mode": "window", "weekdays": [int(d) for d in form.get("schedule.weekdays", [])],
             "start": form.get("schedule.start") or "09:00",
             "end": form.get("schedule.end") or "17:00",
-            "timezone": form.get("schedule.timezone", "").strip() or "UTC"}
+            "timezone": _text(form, "schedule.timezone") or "UTC"}
     frequency = form.get("frequency.mode", "every")
     body["frequency"] = {"mode": frequency}
     if frequency == "once_per_period":
-        body["frequency"]["period"] = form.get("frequency.period", "").strip()
+        body["frequency"]["period"] = _text(form, "frequency.period")
     body["effects"] = _effects(form, "effects", built)
     steps, rows = [], []
     for row in range(_count(form, "steps")):
         effect = _effect(form, f"steps.{row}.effects.0")
-        after = form.get(f"steps.{row}.after", "").strip()
+        after = _text(form, f"steps.{row}.after")
         if effect is not None or after:
             steps.append({"after": after, "effects": [effect] if effect else []})
             rows.append(row)
@@ -197,11 +202,11 @@ def build(form: dict[str, Any]) -> Built:
 
 
 def _flat_condition(out: dict[str, Any], p: str, c: dict[str, Any]) -> None:
-    if "expression" in c:
+    if c.get("expression"):
         out[f"{p}.expression"] = c["expression"]
         return
     out[f"{p}.field"], out[f"{p}.op"] = c.get("field", ""), c.get("op", "eq")
-    if "value" in c:
+    if c.get("op") not in VALUELESS and "value" in c:
         value = c["value"]
         out[f"{p}.value"] = value if isinstance(value, str) else json.dumps(value)
 
@@ -232,11 +237,11 @@ def flatten(trigger: dict[str, Any]) -> dict[str, Any]:
     event = trigger.get("event") or (trigger.get("events") or ["orderDELIVERED"])[0]
     if isinstance(event, str) and event.startswith("action:"):
         out["listen.kind"], out["listen.action"] = "action", event.removeprefix("action:")
-    elif isinstance(event, dict) and "statusChange" in event:
+    elif isinstance(event, dict) and event.get("statusChange"):
         out["listen.kind"] = "statusChange"
         out["listen.from"] = event["statusChange"].get("from") or ""
         out["listen.to"] = event["statusChange"].get("to") or ""
-    elif isinstance(event, dict) and "fieldChange" in event:
+    elif isinstance(event, dict) and event.get("fieldChange"):
         out["listen.kind"] = "fieldChange"
         out["listen.field"] = event["fieldChange"].get("field", "")
         to = event["fieldChange"].get("to")
