@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from orderflow_devstack.launcher import SERVICES
 
@@ -59,9 +60,31 @@ def test_no_input_makes_a_service_misbehave(platform: Any, service: str, tmp_pat
         "--report", "ndjson", "--report-dir", str(tmp_path), "--no-color",
         "--max-failures", "20",
     ]
+    before = _triggers(platform) if service == "trigger-engine" else set()
+    try:
+        run = _run(command)
+    finally:  # the platform is shared: the triggers it made would fire on others' orders
+        for trigger_id in (_triggers(platform) - before) if service == "trigger-engine" else ():
+            httpx.delete(f"{platform.urls[service]}/api/v1/triggers/{trigger_id}",
+                         headers=platform.headers, timeout=10)
+    assert run.returncode == 0, f"schemathesis found problems in {service}:\n{run.stdout[-20000:]}"
+
+
+def _triggers(platform: Any) -> set[str]:
+    found, after = set(), None
+    while True:
+        page = httpx.get(f"{platform.urls['trigger-engine']}/api/v1/triggers",
+                         params={"limit": 500, **({"after": after} if after else {})},
+                         headers=platform.headers, timeout=10).json()
+        found |= {t["id"] for t in page["triggers"]}
+        if not (after := page.get("nextAfter")):
+            return found
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
     run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     if run.returncode != 0 and TOOL_CRASH in run.stdout:
         # CPython 3.11's AST bug inside Hypothesis (a lambda's repr after a RecursionError in
         # generation): the run says nothing about the service; once more decides.
         run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-    assert run.returncode == 0, f"schemathesis found problems in {service}:\n{run.stdout[-20000:]}"
+    return run

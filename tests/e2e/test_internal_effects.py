@@ -28,6 +28,7 @@ async def test_a_change_goes_through_ingest_and_triggers_in_turn(platform: Any) 
                           "params": {"changes": {"deliveryMethod": "courier"}}}]},
             {"name": "brief the courier",
              "event": {"fieldChange": {"field": "deliveryMethod", "to": "courier"}},
+             "conditions": [{"field": "order.externalOrderId", "op": "eq", "value": order_id}],
              "effects": [{"type": "internal", "kind": "task",
                           "params": {"title": "Hand {id_order} to the courier",
                                      "assignee": "dispatch"}}]},

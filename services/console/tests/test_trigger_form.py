@@ -64,3 +64,16 @@ def test_each_kind_of_listening() -> None:
         assert body["event"] == event
         assert tf.flatten(TriggerSpec.model_validate(body).to_dict())["listen.kind"] == \
             form["listen.kind"]
+
+
+def test_what_the_form_has_no_inputs_for_is_kept_on_save() -> None:
+    trigger = TriggerSpec.model_validate({
+        "name": "many", "events": ["orderDELIVERED", "action:ConfirmOrder"],
+        "effects": [{"type": "external_action", "action": "reserve", "params": {"sku": "A"}},
+                    {"type": "external_action", "define": {
+                        "type": "LINK", "name": {"en_US": "Shop"},
+                        "url": "https://shop.example/{id_order}"}}],
+        "steps": [{"after": "P1D", "effects": [{"type": "sms", "text": "a"},
+                                               {"type": "sms", "text": "b"}]}]})
+    again = TriggerSpec.model_validate(tf.build(tf.flatten(trigger.to_dict())).body)
+    assert again == trigger

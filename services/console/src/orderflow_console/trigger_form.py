@@ -135,9 +135,21 @@ def _effect(form: dict[str, Any], p: str) -> dict[str, Any] | None:
             params["changes"] = {k: _value(v, "") for k, v in
                                  _lines(form.get(f"{p}.changes", ""), "=").items()}
         return {"type": "internal", "kind": get("kind"), "params": params}
-    if kind == "external_action" and get("action"):
-        return {"type": "external_action", "action": get("action")}
+    if kind == "external_action" and (get("action") or get("extra")):
+        effect = {"type": "external_action", **_json(form, f"{p}.extra", {})}
+        if get("action"):
+            effect["action"] = get("action")
+        return effect
     return None
+
+
+def _json(form: dict[str, Any], key: str, default: Any) -> Any:
+    """What the form carries unchanged in a hidden field (what it has no inputs for)."""
+    raw = _text(form, key)
+    try:
+        return json.loads(raw) if raw else default
+    except ValueError:
+        return default
 
 
 def _effects(form: dict[str, Any], prefix: str, built: Built) -> list[dict[str, Any]]:
@@ -169,6 +181,9 @@ def build(form: dict[str, Any]) -> Built:
         body["event"] = {"fieldChange": change}
     else:
         body["event"] = form.get("listen.event") or "orderDELIVERED"
+    # The further events a trigger listens to, which the form shows but does not edit.
+    if more := _json(form, "events.more", []):
+        body["events"] = [body.pop("event"), *more]
     body["conditions"] = _conditions(form, "conditions", built)
     if _text(form, "delay"):
         body["delay"] = form["delay"].strip()
@@ -188,7 +203,8 @@ def build(form: dict[str, Any]) -> Built:
         effect = _effect(form, f"steps.{row}.effects.0")
         after = _text(form, f"steps.{row}.after")
         if effect is not None or after:
-            steps.append({"after": after, "effects": [effect] if effect else []})
+            more = _json(form, f"steps.{row}.effects.more", [])
+            steps.append({"after": after, "effects": ([effect] if effect else []) + more})
             rows.append(row)
     built.rows["steps"] = rows
     if steps:
@@ -213,6 +229,10 @@ def _flat_condition(out: dict[str, Any], p: str, c: dict[str, Any]) -> None:
 
 def _flat_effect(out: dict[str, Any], p: str, e: dict[str, Any]) -> None:
     out[f"{p}.type"] = e.get("type", "")
+    if e.get("type") == "external_action":
+        extra = {k: e[k] for k in ("params", "define") if e.get(k)}
+        if extra:
+            out[f"{p}.extra"] = json.dumps(extra)
     for key in ("method", "url", "body", "text", "subject", "kind", "action"):
         if e.get(key) is not None:
             out[f"{p}.{key}"] = e[key]
@@ -234,7 +254,10 @@ def flatten(trigger: dict[str, Any]) -> dict[str, Any]:
     """A trigger from the API as the form's values."""
     out: dict[str, Any] = {"name": trigger.get("name", ""),
                            "enabled": "on" if trigger.get("enabled", True) else ""}
-    event = trigger.get("event") or (trigger.get("events") or ["orderDELIVERED"])[0]
+    events = trigger.get("events") or []
+    event = trigger.get("event") or (events or ["orderDELIVERED"])[0]
+    if not trigger.get("event") and len(events) > 1:
+        out["events.more"] = json.dumps(events[1:])
     if isinstance(event, str) and event.startswith("action:"):
         out["listen.kind"], out["listen.action"] = "action", event.removeprefix("action:")
     elif isinstance(event, dict) and event.get("statusChange"):
@@ -269,6 +292,8 @@ def flatten(trigger: dict[str, Any]) -> dict[str, Any]:
         out[f"steps.{i}.after"] = step.get("after", "")
         if step.get("effects"):
             _flat_effect(out, f"steps.{i}.effects.0", step["effects"][0])
+            if len(step["effects"]) > 1:
+                out[f"steps.{i}.effects.more"] = json.dumps(step["effects"][1:])
     out["blockWhileRunning"] = "on" if trigger.get("blockWhileRunning") else ""
     return out
 
