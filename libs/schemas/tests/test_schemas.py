@@ -99,3 +99,13 @@ def test_all_names_exist() -> None:
 
 def test_generated_docs_are_up_to_date() -> None:
     assert schemas_cli(["check", str(ROOT / "docs")]) == 0, "run `make docs` and commit docs/"
+
+
+def test_derived_ids_are_uuid5() -> None:
+    import uuid
+
+    from orderflow_schemas.ids import derived
+
+    ns = uuid.UUID("7b0b6f55-3c36-4f0e-8d8e-5a4c1c9e2d70")
+    for name in ("", "t:e", "trigger:event:step2:3", "évaluation:ü", "x" * 500):
+        assert derived(ns, name) == str(uuid.uuid5(ns, name))

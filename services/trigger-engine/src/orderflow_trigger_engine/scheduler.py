@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter as Tally
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from confluent_kafka import KafkaException
@@ -79,10 +81,15 @@ class Scheduler:
                 conn, sorted({(r["trigger_id"], r["external_order_id"]) for r in due}))
             out: list[outbox.Outgoing] = []
             moves: list[runs.Move] = []
+            decided: Tally[str] = Tally()
+            revisions: dict[tuple[str, int], Any] = {}
             for row in due:
                 LATENESS.observe((now - row["due_at"]).total_seconds())
                 key = row["external_order_id"]
-                trigger = await self.revisions.get(conn, row["trigger_id"], row["revision"])
+                pinned = (row["trigger_id"], row["revision"])
+                if pinned not in revisions:
+                    revisions[pinned] = await self.revisions.get(conn, *pinned)
+                trigger = revisions[pinned]
                 if trigger is None:
                     moves.append(runs.Move(row["run_id"], "cancelled", row["step"], now,
                                            "the trigger revision is gone"))
@@ -95,13 +102,15 @@ class Scheduler:
                 step = advance(trigger, row["run_id"], row["step"], view, scope, ledger, now)
                 moves.append(runs.Move(row["run_id"], step.state, step.step, step.due,
                                        step.reason))
-                STEPS.labels(step.state).inc()
+                decided[step.state] += 1
                 out += [(TRIGGER_FIRINGS, key, f.to_wire()) for f in step.firings]
                 out += [(ACTION_REQUESTS, key, r.to_wire()) for r in step.requests]
                 out.append((TRIGGER_EVALUATIONS, key, TriggerEvaluation(
                     id=evaluation_id(row["run_id"], row["step"]), event_id=view.id,
                     event_name=view.name, external_order_id=key, customer_id=view.customer_id,
                     fired=len(step.firings), verdicts=[step.verdict]).to_wire()))
+            for state_name, n in decided.items():
+                STEPS.labels(state_name).inc(n)
             await runs.move(conn, moves)
             await runs.save(conn, ledger)
             seq = await outbox.add(conn, out) if out else None

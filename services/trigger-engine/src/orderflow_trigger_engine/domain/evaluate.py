@@ -23,6 +23,7 @@ from orderflow_schemas import (
     TriggerVerdict,
 )
 from orderflow_schemas.effects import Effect
+from orderflow_schemas.ids import derived
 from orderflow_schemas.triggers import duration
 
 from .events import EventView, Key
@@ -127,15 +128,15 @@ def stopped_by(trigger: CompiledTrigger, scope: Scope) -> ConditionResult | None
 
 def firing_id(trigger_id: str, event_id: str, step: int = 0) -> str:
     name = f"{trigger_id}:{event_id}" if step == 0 else f"{trigger_id}:{event_id}:step{step}"
-    return str(uuid.uuid5(_NS, name))
+    return derived(_NS, name)
 
 
 def request_id(trigger_id: str, event_id: str, step: int, index: int) -> str:
-    return str(uuid.uuid5(_NS, f"{trigger_id}:{event_id}:{step}:{index}"))
+    return derived(_NS, f"{trigger_id}:{event_id}:{step}:{index}")
 
 
 def evaluation_id(*parts: object) -> str:
-    return str(uuid.uuid5(_NS, "evaluation:" + ":".join(map(str, parts))))
+    return derived(_NS, "evaluation:" + ":".join(map(str, parts)))
 
 
 @dataclass

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from orderflow_schemas import TriggerDefinition
+from orderflow_schemas.ids import derived
 from orderflow_schemas.triggers import duration
 
 from .events import EventView
@@ -19,7 +20,7 @@ Pair = tuple[str, str]  # (trigger id, external order id)
 
 
 def run_id(trigger_id: str, event_id: str) -> str:
-    return str(uuid.uuid5(_NS, f"{trigger_id}:{event_id}"))
+    return derived(_NS, f"{trigger_id}:{event_id}")
 
 
 @dataclass(frozen=True)
