@@ -48,6 +48,7 @@ def build_app(settings: ExecutorSettings | None = None) -> FastAPI:
             # Not stoppable: it records what the worker's last attempts did while it drains.
             res.spawn(worker.recorder.run(), "attempt-recorder")
             res.spawn(worker.run(), "effect-worker", stop=worker.stop)
+            res.spawn(worker.listen_forever(settings.database_url), "request-listener")
             res.spawn(outbox.relay_forever(res.pool, res.producer), "outbox-relay")
             yield
             await res.stop_workers()

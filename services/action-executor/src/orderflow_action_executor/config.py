@@ -48,9 +48,9 @@ class ExecutorSettings(CommonSettings):
     retry_jitter: float = Field(0.2, ge=0, le=1, description="Random fraction added to each wait")
     concurrency: int = Field(64, ge=1, description="Effects performed at the same time")
     poll_interval: float = Field(
-        5.0, gt=0, description="Longest sleep of an idle worker; new requests wake it at once "
-        "and a retry coming due wakes it on time, so this only bounds how late a request "
-        "left by another replica is seen")
+        5.0, gt=0, description="Longest sleep of an idle worker; new requests wake every "
+        "replica at once (PostgreSQL NOTIFY) and a retry coming due wakes it on time, so this "
+        "only bounds how late a request is seen when a notification was lost")
     lease_seconds: float = Field(
         30.0, gt=0, description="How long a claim holds a request whose effect has no timeout of "
         "its own (every effect but call URL, whose lease is its timeout); a worker that has not "

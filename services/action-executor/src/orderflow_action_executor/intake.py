@@ -1,5 +1,7 @@
 """Action requests from the topic become tracking rows; a request seen before (same id) is
-ignored, which is what makes each effect happen once."""
+ignored, which is what makes each effect happen once. New rows are announced on a PostgreSQL
+channel, so that every executor replica looks at once, not only the one whose intake wrote them
+(``Worker.listen_forever``)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,14 @@ from collections.abc import Callable, Sequence
 import asyncpg
 from orderflow_runtime.kafka import Record
 from orderflow_schemas import ActionRequest, decode
+
+# Every executor replica listens; a request row that became due (new, re-driven, its endpoint
+# enabled again) is announced here.
+CHANNEL = "orderflow_executor_requests"
+
+
+async def announce(conn: asyncpg.Connection | asyncpg.Pool) -> None:
+    await conn.execute(f"NOTIFY {CHANNEL}")
 
 
 class RequestIntake:
@@ -22,3 +32,4 @@ class RequestIntake:
             "ON CONFLICT (request_id) DO NOTHING",
             [(r.id, r.external_order_id, r.to_dict()) for r in requests])
         self.on_new()
+        await announce(self.pool)

@@ -33,6 +33,7 @@ from .endpoints import signing
 from .endpoints import store as endpoints
 from .endpoints.gate import EndpointGate
 from .external_actions.store import ActionStore
+from .intake import CHANNEL
 from .recorder import Done, Recorder
 from .templates import context_for, render_url
 
@@ -69,6 +70,26 @@ class Worker:
         """New requests are in: look now (the intake calls this after each batch)."""
         self._wake.set()
 
+    async def listen_forever(self, dsn: str) -> None:
+        """Wake on the announcements of every replica (``intake.CHANNEL``), on a connection of
+        its own; after a lost connection, reconnect and look once (what was announced in
+        between is not lost: the rows are there)."""
+        while not self._stopping.is_set():
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(dsn)
+                await conn.add_listener(CHANNEL, lambda *_: self.wake())
+                self.wake()
+                while not conn.is_closed() and not self._stopping.is_set():
+                    await asyncio.sleep(1.0)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("request listener lost its connection, reconnecting",
+                            extra={"error": repr(exc)})
+                await asyncio.sleep(2.0)
+            finally:
+                if conn is not None and not conn.is_closed():
+                    await conn.close()
+
     async def run(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
@@ -90,8 +111,8 @@ class Worker:
         self._wake.set()
 
     async def _sleep(self) -> None:
-        """Until woken, or the next retry or expired lease comes due, at most ``poll_interval``
-        (what another replica's intake wrote is seen by then): no fixed polling."""
+        """Until woken (by this replica or, through ``listen_forever``, any other), or the next
+        retry or expired lease comes due, at most ``poll_interval``: no fixed polling."""
         due = await self.pool.fetchval(
             "SELECT extract(epoch FROM min(greatest(next_attempt_at, coalesce(lease_until, "
             "next_attempt_at))) - now()) FROM requests WHERE state = 'pending'")

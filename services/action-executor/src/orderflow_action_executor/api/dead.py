@@ -12,6 +12,8 @@ import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from orderflow_runtime.web import IsoDatetime, require_scope
 
+from ..intake import announce
+
 router = APIRouter(tags=["dead requests"])
 CanRead = Depends(require_scope("endpoints.read"))
 CanWrite = Depends(require_scope("endpoints.write"))
@@ -83,6 +85,7 @@ async def dead_requests(
              dependencies=[CanWrite], responses={404: {"description": "no such dead request"}})
 async def redrive_one(request_id: str, request: Request, pool: Pool) -> dict[str, Any]:
     done = await pool.fetch(REDRIVE.format(where="request_id = $1"), request_id)
+    await announce(pool)
     if not done:
         raise HTTPException(404, "no dead request with this id")
     request.app.state.worker.wake()
@@ -97,5 +100,6 @@ async def redrive_endpoint(endpoint_id: str, request: Request, pool: Pool) -> di
     if not await pool.fetchval("SELECT true FROM endpoints WHERE id = $1", endpoint_id):
         raise HTTPException(404, "endpoint not found")
     done = await pool.fetch(REDRIVE.format(where="endpoint_id = $1"), endpoint_id)
+    await announce(pool)
     request.app.state.worker.wake()
     return {"redriven": [r["request_id"] for r in done]}

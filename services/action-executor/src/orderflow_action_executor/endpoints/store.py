@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
+from ..intake import CHANNEL
 from .signing import generate_secret
 
 COLUMNS = "id, url, secret, previous_secret, previous_until, disabled_reason, created_at, " \
@@ -140,6 +141,7 @@ class EndpointStore:
                 await conn.execute(
                     "UPDATE requests SET state = 'pending', next_attempt_at = now() "
                     "WHERE state = 'paused' AND endpoint_id = $1", endpoint_id)
+                await conn.execute(f"NOTIFY {CHANNEL}")  # delivered at the commit
         return _endpoint(row) if row else None
 
     async def for_url(self, url: str) -> Endpoint:
