@@ -4,15 +4,13 @@ and their re-drive. A re-driven request keeps its id, so its ``webhook-id`` and
 
 from __future__ import annotations
 
-import base64
-from datetime import datetime
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from orderflow_runtime.web import IsoDatetime, require_scope
 
 from ..intake import announce
+from .paging import BAD_CURSOR, Pool, decode_cursor, next_cursor
 
 router = APIRouter(tags=["dead requests"])
 CanRead = Depends(require_scope("endpoints.read"))
@@ -37,23 +35,7 @@ WHERE state = 'dead' AND {where} RETURNING request_id
 """
 
 
-def _pool(request: Request) -> asyncpg.Pool:
-    return request.app.state.pool  # type: ignore[no-any-return]
-
-
-Pool = Annotated[asyncpg.Pool, Depends(_pool)]
-
-
-def _cursor(raw: str) -> tuple[datetime, str]:
-    try:
-        at, _, request_id = base64.urlsafe_b64decode(raw.encode()).decode().partition("|")
-        return datetime.fromisoformat(at), request_id
-    except ValueError as exc:
-        raise HTTPException(400, "cursor is not one this API gave") from exc
-
-
-@router.get("/api/v1/dead-requests", dependencies=[CanRead],
-            responses={400: {"description": "bad cursor"}})
+@router.get("/api/v1/dead-requests", dependencies=[CanRead], responses=BAD_CURSOR)
 async def dead_requests(
     pool: Pool,
     endpoint: Annotated[str | None, Query(max_length=200)] = None,
@@ -65,29 +47,24 @@ async def dead_requests(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
     """Newest first, filtered by endpoint, trigger, order and the time they died."""
-    after = _cursor(cursor) if cursor else None
+    after = decode_cursor(cursor) if cursor else None
     rows = await pool.fetch(DEAD, endpoint, trigger, order, since, until,
                             after[0] if after else None, after[1] if after else "", limit)
-    nxt = None
-    if len(rows) == limit:
-        last = rows[-1]
-        nxt = base64.urlsafe_b64encode(
-            f"{last['dead_at'].isoformat()}|{last['request_id']}".encode()).decode()
     return {"deadRequests": [
         {"requestId": r["request_id"], "externalOrderId": r["external_order_id"],
          "triggerId": r["trigger_id"], "effectType": r["effect_type"],
          "endpointId": r["endpoint_id"], "attempts": r["attempts"], "lastError": r["last_error"],
          "deadAt": r["dead_at"].isoformat() if r["dead_at"] else None} for r in rows],
-        "nextCursor": nxt}
+        "nextCursor": next_cursor(rows, limit, "dead_at", "request_id")}
 
 
 @router.post("/api/v1/dead-requests/{request_id}/redrive", status_code=202,
              dependencies=[CanWrite], responses={404: {"description": "no such dead request"}})
 async def redrive_one(request_id: str, request: Request, pool: Pool) -> dict[str, Any]:
     done = await pool.fetch(REDRIVE.format(where="request_id = $1"), request_id)
-    await announce(pool)
     if not done:
         raise HTTPException(404, "no dead request with this id")
+    await announce(pool)
     request.app.state.worker.wake()
     return {"redriven": [r["request_id"] for r in done]}
 

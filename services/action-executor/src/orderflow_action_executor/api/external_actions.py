@@ -73,12 +73,14 @@ async def known(store: ActionStore, order_id: str) -> dict[str, Any]:
     return found
 
 
-async def _action(store: ActionStore, order_id: str, action_id: str) -> Action:
-    """An action of the order, or a template that applies to it."""
+async def _action(store: ActionStore, order_id: str, action_id: str,
+                  order: dict[str, Any] | None = None) -> Action:
+    """An action of the order, or a template that applies to it (``order``: the order as
+    ``known`` gave it, when the caller has it already)."""
     action = await store.get(order_id, action_id)
     if action is None:
         template = await store.template(action_id)
-        if template is not None and applies(template, (await known(store, order_id))
+        if template is not None and applies(template, (order or await known(store, order_id))
                                              ["document"]):
             return template
         raise HTTPException(404, f"no external action {action_id!r} on order {order_id!r}")
@@ -164,7 +166,7 @@ async def execute_action(external_order_id: str, action_id: str, body: Execution
     element (422 naming each). The execution is recorded with the user and published to
     ``orderflow.external-actions``. The same ``Idempotency-Key`` gives the same execution."""
     order = await known(store, external_order_id)
-    action = await _action(store, external_order_id, action_id)
+    action = await _action(store, external_order_id, action_id, order)
     url = None
     if action.type == "COMMENT":
         raise HTTPException(409, "a COMMENT is an information channel: it is not executed")

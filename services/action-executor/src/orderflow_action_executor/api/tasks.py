@@ -4,48 +4,22 @@ notifications sent, per order."""
 
 from __future__ import annotations
 
-import base64
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import asyncpg
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from orderflow_runtime.web import require_scope
 from orderflow_schemas import ExternalUser
 from orderflow_schemas.base import WireModel
 
+from .paging import BAD_CURSOR, Pool, decode_cursor, next_cursor
+
 router = APIRouter(tags=["tasks"])
 CanRead = Depends(require_scope("tasks.read"))
 CanWrite = Depends(require_scope("tasks.write"))
-BAD_CURSOR: dict[int | str, dict[str, Any]] = {400: {"description": "bad cursor"}}
-
-
-def _pool(request: Request) -> asyncpg.Pool:
-    return request.app.state.pool  # type: ignore[no-any-return]
-
-
-Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 
 
 class Completion(WireModel):
     user: ExternalUser
-
-
-def _cursor(raw: str | None) -> tuple[datetime | None, str]:
-    if raw is None:
-        return None, ""
-    try:
-        at, _, key = base64.urlsafe_b64decode(raw.encode()).decode().partition("|")
-        return datetime.fromisoformat(at), key
-    except ValueError as exc:
-        raise HTTPException(400, "cursor is not one this API gave") from exc
-
-
-def _next(rows: list[Any], limit: int, at: str, key: str) -> str | None:
-    if len(rows) < limit:
-        return None
-    last = rows[-1]
-    return base64.urlsafe_b64encode(f"{last[at].isoformat()}|{last[key]}".encode()).decode()
 
 
 def _task(row: Any) -> dict[str, Any]:
@@ -67,7 +41,7 @@ async def list_tasks(pool: Pool,
                      cursor: Annotated[str | None, Query(max_length=500)] = None,
                      ) -> dict[str, Any]:
     """Oldest first (the open-task list is a queue); ``nextCursor`` pages on."""
-    at, key = _cursor(cursor)
+    at, key = decode_cursor(cursor) if cursor else (None, "")
     rows = await pool.fetch(
         "SELECT * FROM tasks WHERE ($1::text = 'all' OR state = $1) "
         "AND ($2::text IS NULL OR external_order_id = $2) "
@@ -75,7 +49,7 @@ async def list_tasks(pool: Pool,
         "AND ($4::timestamptz IS NULL OR (created_at, task_id) > ($4, $5)) "
         "ORDER BY created_at, task_id LIMIT $6", state, order, assignee, at, key, limit)
     return {"tasks": [_task(r) for r in rows],
-            "nextCursor": _next(rows, limit, "created_at", "task_id")}
+            "nextCursor": next_cursor(rows, limit, "created_at", "task_id")}
 
 
 @router.get("/api/v1/tasks/{task_id}", dependencies=[CanRead],
@@ -112,7 +86,7 @@ async def list_notifications(pool: Pool,
                              limit: Annotated[int, Query(ge=1, le=500)] = 100,
                              cursor: Annotated[str | None, Query(max_length=500)] = None,
                              ) -> dict[str, Any]:
-    at, key = _cursor(cursor)
+    at, key = decode_cursor(cursor) if cursor else (None, "")
     rows = await pool.fetch(
         "SELECT * FROM notifications WHERE ($1::text IS NULL OR external_order_id = $1) "
         "AND ($2::timestamptz IS NULL OR (created_at, notification_id) > ($2, $3)) "
@@ -121,4 +95,4 @@ async def list_notifications(pool: Pool,
         {"id": r["notification_id"], "externalOrderId": r["external_order_id"],
          "triggerId": r["trigger_id"], "to": r["recipient"], "subject": r["subject"],
          "text": r["text"], "sentAt": r["created_at"].isoformat()} for r in rows],
-        "nextCursor": _next(rows, limit, "created_at", "notification_id")}
+        "nextCursor": next_cursor(rows, limit, "created_at", "notification_id")}

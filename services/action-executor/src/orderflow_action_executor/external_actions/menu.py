@@ -4,9 +4,11 @@ asked locale (falling back to en_US) and each LINK's URL rendered with the order
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from orderflow_rules import DataScope, compile_condition
+import orjson
+from orderflow_rules import Check, DataScope, compile_condition
 from orderflow_schemas import Condition
 from orderflow_schemas.external_actions import localized
 from orderflow_schemas.templates import TemplateError
@@ -15,14 +17,18 @@ from ..templates import context_for, render_url
 from .store import Action
 
 
+@lru_cache(maxsize=1024)
+def _checks(conditions: bytes) -> tuple[Check, ...]:
+    # Compiled once per set of conditions (a regex or CEL program is costly), not per menu.
+    return tuple(compile_condition(Condition.model_validate(c), i)
+                 for i, c in enumerate(orjson.loads(conditions)))
+
+
 def applies(template: Action, order: dict[str, Any]) -> bool:
     """Whether every condition of the template holds on the order."""
     scope = DataScope({"order": order})
-    for index, condition in enumerate(template.spec.get("conditions", [])):
-        holds, _ = compile_condition(Condition.model_validate(condition), index).test(scope)
-        if not holds:
-            return False
-    return True
+    checks = _checks(orjson.dumps(template.spec.get("conditions", [])))
+    return all(check.test(scope)[0] for check in checks)
 
 
 def link_url(action: Action, order_id: str, order: dict[str, Any],
