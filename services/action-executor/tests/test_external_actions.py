@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from orderflow_action_executor.bootstrap import build_app
 from orderflow_action_executor.config import ExecutorSettings
 from orderflow_devstack.topics import read_all
 from orderflow_runtime.kafka import EventProducer
@@ -38,6 +37,8 @@ from orderflow_schemas.topics import (
     EXTERNAL_ACTIONS,
     ORDER_EVENTS,
 )
+
+from .conftest import serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 KEY = "xa-key"
@@ -85,14 +86,8 @@ async def executor(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Exe
     settings = ExecutorSettings(
         kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=prefix,
         api_keys=KEY, egress="allow-list-only", lease_seconds=1)
-    app = build_app(settings)
-    async with app.router.lifespan_context(app):
-        producer = EventProducer(kafka_bootstrap, prefix)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://executor",
-                                     headers={"Authorization": f"Bearer {KEY}"}) as api:
-            yield Executor(api, producer, prefix, kafka_bootstrap)
-        await producer.close()
+    async with serving(settings, KEY) as (_, api, producer):
+        yield Executor(api, producer, prefix, kafka_bootstrap)
 
 
 def fields(answer: httpx.Response) -> dict[str, str]:
@@ -269,13 +264,19 @@ async def test_trigger_effects_define_an_action_once_and_fire_one_once(
                               keep=lambda v: fire.id.encode() in v, timeout=2)) == 1
 
 
-async def test_comments_over_http_with_and_without_a_relation(executor: Executor) -> None:
-    order_id = await executor.order()
-    other = await executor.order()
+async def a_form_here_and_on_another_order(
+        executor: Executor) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """An order with a FORM, and a FORM of another order (which it may not relate to)."""
+    order_id, other = await executor.order(), await executor.order()
     action = (await executor.api.post(f"/api/v1/orders/{order_id}/external-actions",
                                       json=FORM)).json()
     foreign = (await executor.api.post(f"/api/v1/orders/{other}/external-actions",
                                        json=FORM)).json()
+    return order_id, action, foreign
+
+
+async def test_comments_over_http_with_and_without_a_relation(executor: Executor) -> None:
+    order_id, action, foreign = await a_form_here_and_on_another_order(executor)
     url = f"/api/v1/orders/{order_id}/comments"
     plain = await executor.api.post(url, json={"text": "order checked", "author": "payments"})
     related = await executor.api.post(url, json={"text": "payment reduced",
@@ -295,12 +296,7 @@ async def test_comments_over_http_with_and_without_a_relation(executor: Executor
 
 
 async def test_comments_on_the_topic_are_accepted_or_dead_lettered(executor: Executor) -> None:
-    order_id = await executor.order()
-    other = await executor.order()
-    action = (await executor.api.post(f"/api/v1/orders/{order_id}/external-actions",
-                                      json=FORM)).json()
-    foreign = (await executor.api.post(f"/api/v1/orders/{other}/external-actions",
-                                       json=FORM)).json()
+    order_id, action, foreign = await a_form_here_and_on_another_order(executor)
     good = Comment(external_order_id=order_id, text="payment reduced by 10%",
                    related_action_id=action["id"])
     cross = Comment(external_order_id=order_id, text="x", related_action_id=foreign["id"])

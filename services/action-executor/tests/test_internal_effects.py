@@ -7,19 +7,15 @@ refuse it."""
 from __future__ import annotations
 
 import asyncio
-import email
-import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 import pytest_asyncio
-from aiosmtpd.controller import Controller
-from orderflow_action_executor.bootstrap import build_app
 from orderflow_action_executor.config import ExecutorSettings
 from orderflow_devstack.topics import read_all
 from orderflow_runtime.kafka import EventProducer
@@ -27,30 +23,11 @@ from orderflow_schemas import ActionRequest, InternalEffect, OrderEvent
 from orderflow_schemas.topics import ACTION_REQUESTS, ORDER_EVENTS, ORDERS_INBOUND
 from pydantic import ValidationError
 
+from .conftest import serving
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 KEY = "internal-key"
 USER = {"id": "u-7", "name": "Shift Lead"}
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
 
 
 class Executor:
@@ -108,14 +85,8 @@ async def executor(kafka_bootstrap: str, database_url: str, smtp: Any) -> AsyncI
         kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=prefix,
         api_keys=KEY, egress="allow-list-only", retry_schedule="0.3", lease_seconds=1,
         smtp_port=smtp[1], mail_from="shop@example.com", manager_email="boss@example.com")
-    app = build_app(settings)
-    async with app.router.lifespan_context(app):
-        producer = EventProducer(kafka_bootstrap, prefix)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://executor",
-                                     headers={"Authorization": f"Bearer {KEY}"}) as api:
-            yield Executor(api, producer, app, kafka_bootstrap, prefix)
-        await producer.close()
+    async with serving(settings, KEY) as (app, api, producer):
+        yield Executor(api, producer, app, kafka_bootstrap, prefix)
 
 
 async def test_a_task_is_opened_once_listed_and_completed_by_a_user(executor: Executor) -> None:

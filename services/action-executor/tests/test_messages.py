@@ -5,18 +5,15 @@ database: sent when the contact is valid, skipped with the reason when it is mis
 from __future__ import annotations
 
 import asyncio
-import email
-import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from aiosmtpd.controller import Controller
 from orderflow_action_executor.bootstrap import build_app
 from orderflow_action_executor.config import ExecutorSettings
 from orderflow_runtime.kafka import EventProducer
@@ -24,30 +21,6 @@ from orderflow_schemas import ActionRequest, EmailEffect, SmsEffect
 from orderflow_schemas.topics import ACTION_REQUESTS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), _free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -15,12 +15,13 @@ import httpx
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from orderflow_action_executor.bootstrap import build_app
 from orderflow_action_executor.config import ExecutorSettings
 from orderflow_runtime.kafka import EventProducer
 from orderflow_schemas import ActionRequest, HttpEffect
 from orderflow_schemas.topics import ACTION_REQUESTS
 from standardwebhooks.webhooks import Webhook
+
+from .conftest import serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 KEY = "exec-key"
@@ -93,15 +94,9 @@ async def executor(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Exe
         api_keys=KEY, allowed_hosts="127.0.0.1,localhost", egress="allow-list-only",
         retry_schedule="0.3,0.3", retry_jitter=0, secret_rotation_grace=3600,
         endpoint_concurrency=2, breaker_threshold=4, breaker_cooldown=5)
-    app = build_app(settings)
-    async with app.router.lifespan_context(app):
+    async with serving(settings, KEY) as (app, api, producer):
         await app.state.pool.execute("TRUNCATE endpoints")  # the session database is shared
-        producer = EventProducer(kafka_bootstrap, prefix)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://executor",
-                                     headers={"Authorization": f"Bearer {KEY}"}) as api:
-            yield Executor(api, producer)
-        await producer.close()
+        yield Executor(api, producer)
 
 
 def verified(secret: str, call: tuple[dict[str, str], bytes, float]) -> Any:

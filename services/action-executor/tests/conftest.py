@@ -1,0 +1,51 @@
+"""What the executor's tests share: a real SMTP server (aiosmtpd) that keeps what it receives,
+and the executor served in-process with a client of its API."""
+
+from __future__ import annotations
+
+import email
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi import FastAPI
+from orderflow_action_executor.bootstrap import build_app
+from orderflow_action_executor.config import ExecutorSettings
+from orderflow_devstack import net
+from orderflow_runtime.kafka import EventProducer
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    box, port = Mailbox(), net.free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+@asynccontextmanager
+async def serving(settings: ExecutorSettings,
+                  key: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, EventProducer]]:
+    """The executor running in this process (its lifespan: consumers, worker, outbox relay),
+    an HTTP client of its API with ``key``, and a producer on its topics."""
+    app = build_app(settings)
+    async with app.router.lifespan_context(app):
+        producer = EventProducer(settings.kafka_bootstrap, settings.topic_prefix)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://executor",
+                                     headers={"Authorization": f"Bearer {key}"}) as api:
+            yield app, api, producer
+        await producer.close()
