@@ -38,8 +38,6 @@ _NS = uuid.UUID("d1c9a4f2-3b7e-4e61-9a0d-2f5c8b7e6a13")
 class Document:
     """An order document as the inbound topic carries it (the outbox calls ``to_wire``)."""
 
-    id = ""
-
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
 

@@ -49,18 +49,15 @@ class EndpointGate:
         now = self.clock()
         if state.open_until > now:
             return state.open_until - now
-        if state.failures >= self.threshold:  # half-open: one probe at a time
-            if state.probing:
-                return min(self.cooldown, 1.0)
-            state.probing = True
+        half_open = state.failures >= self.threshold  # one probe at a time
+        if half_open and state.probing:
+            return min(self.cooldown, 1.0)
         if state.in_flight >= self.concurrency:
-            if state.probing and state.failures >= self.threshold:
-                state.probing = False
             return 0.2
         if state.limiter is not None and (wait := state.limiter.acquire(endpoint_id)) > 0:
-            if state.failures >= self.threshold:
-                state.probing = False
             return wait
+        if half_open:  # marked only for a request that goes out: one that waits holds none
+            state.probing = True
         state.in_flight += 1
         return None
 
