@@ -10,8 +10,9 @@ import contextlib
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 COOKIE = "orderflow_session"
@@ -79,6 +80,9 @@ def current(request: Request) -> Session:
         raise SignedOut()
     request.state.session = session
     return session  # type: ignore[no-any-return]
+
+
+SignedIn = Annotated[Session, Depends(current)]
 
 
 def check_csrf(session: Session, token: str | None) -> None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ..api import ApiError
 from ..render import api, render
-from ..sessions import Session, current
+from ..sessions import SignedIn
 from ..trigger_form import EVENTS
 
 router = APIRouter(include_in_schema=False)
-SignedIn = Annotated[Session, Depends(current)]
 
 
 @router.get("/events", response_class=HTMLResponse)

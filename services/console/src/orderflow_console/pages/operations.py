@@ -6,14 +6,13 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..render import api, render
-from ..sessions import Session, check_csrf, current
+from ..sessions import SignedIn, check_csrf
 
 router = APIRouter(include_in_schema=False)
-SignedIn = Annotated[Session, Depends(current)]
 
 
 def _original(letter: dict[str, Any]) -> str:

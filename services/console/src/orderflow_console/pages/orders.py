@@ -5,20 +5,20 @@ action with the current versionTag."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..api import Api, ApiError
 from ..render import api, render
-from ..sessions import Session, check_csrf, current
+from ..sessions import SignedIn, check_csrf
 
 router = APIRouter(include_in_schema=False)
-SignedIn = Annotated[Session, Depends(current)]
 STATUSES = ["INITIALIZED", "IN_PROGRESS", "DELIVERED", "CANCELLED", "ABANDONED_SHOPPING_CART"]
 LOCALES = ["en_US", "de_DE"]
 ORDER_ACTIONS = ["ConfirmOrder", "ShipOrder", "CancelOrder", "DeliverOrder"]
@@ -60,8 +60,13 @@ async def _order_page(request: Request, order_id: str, locale: str, open_form: s
                       errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
                       notice: str | None = None, status_code: int = 200) -> HTMLResponse:
     client = api(request)
-    order = await _or_none(client.get("history", f"/api/v1/orders/{order_id}"))
-    current_version = await _or_none(client.get("ingest", f"/api/v1/orders/{order_id}"))
+    # What the page shows comes from four services at once, not one after the other.
+    order, current_version, timeline, menu = await asyncio.gather(
+        _or_none(client.get("history", f"/api/v1/orders/{order_id}")),
+        _or_none(client.get("ingest", f"/api/v1/orders/{order_id}")),
+        _or_none(_timeline(client, order_id)),
+        _or_none(client.get("executor", f"/api/v1/orders/{order_id}/external-actions/menu",
+                            locale=locale)))
     if order is None and current_version is None:
         return render(request, "problem.html", {"status": 404, "message": (
             f"No order {order_id!r}: neither ingest nor history knows it.")}, status_code=404)
@@ -71,13 +76,10 @@ async def _order_page(request: Request, order_id: str, locale: str, open_form: s
                       document.get("email"), document.get("phone")):
         if candidate and customer is None:
             customer = await _or_none(client.get("history", f"/api/v1/customers/{candidate}"))
-    timeline = await _or_none(_timeline(client, order_id)) or []
-    menu = await _or_none(client.get("executor", f"/api/v1/orders/{order_id}/external-actions/"
-                                     "menu", locale=locale))
     return render(request, "order.html", {
         "order_id": order_id, "order": order, "document": document, "customer": customer,
         "version_tag": (current_version or order or {}).get("versionTag"),
-        "timeline": timeline, "menu": (menu or {}).get("entries", []),
+        "timeline": timeline or [], "menu": (menu or {}).get("entries", []),
         "menu_known": menu is not None, "locale": locale, "locales": LOCALES,
         "order_actions": ORDER_ACTIONS, "open_form": open_form, "errors": errors or {},
         "values": values or {}, "nonce": secrets.token_urlsafe(12), "notice": notice},

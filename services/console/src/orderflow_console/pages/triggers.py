@@ -7,16 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import trigger_form as tf
 from ..api import ApiError
 from ..render import api, render
-from ..sessions import Session, check_csrf, current
+from ..sessions import Session, SignedIn, check_csrf
 
 router = APIRouter(include_in_schema=False)
-SignedIn = Annotated[Session, Depends(current)]
 
 
 @router.get("/triggers", response_class=HTMLResponse)
