@@ -20,6 +20,7 @@ from orderflow_runtime import outbox
 from orderflow_runtime.kafka import EventProducer
 from orderflow_schemas import ActionOutcome, ActionRequest, ActionResult, DeadLetter
 from orderflow_schemas.base import utcnow
+from orderflow_schemas.ids import derived
 from orderflow_schemas.topics import ACTION_RESULTS, DLQ
 
 from .effects.outcome import Attempt
@@ -56,7 +57,7 @@ class Done:
     def messages(self) -> list[tuple[Any, str | None, Any]]:
         r, d = self.request, self.decision
         result = ActionResult(
-            id=str(uuid.uuid5(_NS, f"{r.id}:{self.number}")), request_id=r.id,
+            id=derived(_NS, f"{r.id}:{self.number}"), request_id=r.id,
             external_order_id=r.external_order_id, trigger_id=r.trigger_id,
             effect_type=r.effect.type, attempt=self.number, outcome=d.outcome, detail=d.detail,
             http_status=self.attempt.http_status, duration_ms=round(self.duration_ms, 1),

@@ -18,6 +18,7 @@ from orderflow_runtime import outbox, positions
 from orderflow_runtime.guards import problem_in
 from orderflow_runtime.kafka import EventProducer, Record
 from orderflow_schemas import DecodeError, OrderDocument, OrderEvent, decode
+from orderflow_schemas.ids import derived
 from orderflow_schemas.topics import ORDER_EVENTS
 
 from .customers import link_customers
@@ -31,7 +32,7 @@ def event_id_of(record: Record) -> str:
     """The id given at HTTP intake, else one derived from the record's position (stable across
     redeliveries)."""
     given = record.headers.get(EVENT_ID_HEADER)
-    return given.decode() if given else str(uuid.uuid5(_NS, record.position))
+    return given.decode() if given else derived(_NS, record.position)
 
 
 def _document(record: Record) -> OrderDocument:

@@ -23,6 +23,7 @@ from typing import Any
 import asyncpg
 import orjson
 from orderflow_schemas import ActionRequest, InternalEffect, OrderDocument
+from orderflow_schemas.ids import derived
 from orderflow_schemas.topics import ORDERS_INBOUND
 from pydantic import ValidationError
 
@@ -66,7 +67,7 @@ async def internal(request: ActionRequest, pool: asyncpg.Pool,
 
 async def _task(request: ActionRequest, pool: asyncpg.Pool, text: dict[str, str],
                 assignee: str | None) -> Attempt:
-    task_id = str(uuid.uuid5(_NS, f"task:{request.id}"))
+    task_id = derived(_NS, f"task:{request.id}")
     await pool.execute(
         "INSERT INTO tasks(task_id, external_order_id, trigger_id, title, note, assignee) "
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (task_id) DO NOTHING", task_id,

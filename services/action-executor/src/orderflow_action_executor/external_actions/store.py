@@ -20,6 +20,7 @@ from orderflow_schemas import (
     ExternalUser,
 )
 from orderflow_schemas.external_actions import ActionType, localized
+from orderflow_schemas.ids import derived
 from orderflow_schemas.topics import (
     COMMENTS_ACCEPTED,
     EXTERNAL_ACTION_DEFINITIONS,
@@ -83,7 +84,7 @@ class ActionStore:
                      request_id: str | None) -> tuple[Action, bool]:
         """A new action on the order, and True; for a trigger effect (``request_id``) an
         attempt made again gets the action its first attempt defined, and False."""
-        action_id = str(uuid.uuid5(_NS, f"effect:{request_id}")) if request_id \
+        action_id = derived(_NS, f"effect:{request_id}") if request_id \
             else str(uuid.uuid4())
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
@@ -197,7 +198,7 @@ class ActionStore:
                       idempotency_key: str | None) -> tuple[dict[str, Any], bool]:
         """The execution (an earlier one with the same Idempotency-Key, if any) and whether it
         is new."""
-        execution_id = str(uuid.uuid5(_NS, f"{order_id}:{action.id}:{idempotency_key}")) \
+        execution_id = derived(_NS, f"{order_id}:{action.id}:{idempotency_key}") \
             if idempotency_key else str(uuid.uuid4())
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
@@ -250,7 +251,7 @@ def _defined(action: Action, deleted: bool = False) -> tuple[Any, str | None, An
     spec = action.spec
     assert action.order_id is not None
     return (EXTERNAL_ACTION_DEFINITIONS, action.order_id, ExternalActionDefinition(
-        id=str(uuid.uuid5(_NS, f"{action.id}:{action.version}:{deleted}")),
+        id=derived(_NS, f"{action.id}:{action.version}:{deleted}"),
         action_id=action.id, external_order_id=action.order_id, action_type=action.type,
         name=spec["name"], groups=spec.get("groups", []), action_version=action.version,
         url=spec.get("url"), elements=spec.get("elements", []),
