@@ -3,6 +3,7 @@ route, and what comes out on the topics."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from orderflow_ingest.intake import NO_CONTACT_WARNING
@@ -145,3 +146,19 @@ def test_an_order_with_text_postgresql_cannot_store_is_rejected_alone(ingest: An
         assert rejected["externalOrderId"] == "nul-1" and answer.json()["accepted"] == []
         assert rejected["errors"][0]["field"] == "note"
         assert rejected["errors"][0]["message"].startswith("text contains")
+
+
+def test_concurrent_requests_for_the_same_and_other_orders_are_all_accepted(ingest: Any) -> None:
+    # Submissions of requests arriving together are written by one statement: two versions of
+    # one order in it must not fail the others (or themselves).
+    shared = ingest.order()
+    others = [ingest.order() for _ in range(16)]
+    bodies = [{**shared, "totalCost": 25.0, "shipping": 5 + n, "discount": n} for n in range(16)]
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda o: ingest.post(o), bodies + others))
+    assert [a.status_code for a in answers] == [200] * 32
+    assert all(len(a.json()["accepted"]) == 1 for a in answers)
+    tags = {a.json()["accepted"][0]["versionTag"] for a in answers[:16]}
+    for order in others:
+        assert ingest.processed(order["externalOrderId"])["pending"] is False
+    assert ingest.processed(shared["externalOrderId"])["versionTag"] in tags

@@ -124,6 +124,7 @@ class TopicConsumer:
         prefix: str = "",
         session_timeout_ms: int = 6000,
         batch_size: int = 500,
+        fetch_wait_ms: int = 500,
     ) -> None:
         group_id = f"{prefix}{group_id}"  # a prefix (a test) of its own is a group of its own
         self.safe = SafeHandler(handler, producer, service, group_id)
@@ -137,6 +138,7 @@ class TopicConsumer:
             "session.timeout.ms": session_timeout_ms,
             "heartbeat.interval.ms": max(500, session_timeout_ms // 4),
             "max.poll.interval.ms": max(60000, session_timeout_ms),
+            "fetch.wait.max.ms": fetch_wait_ms,
         }
         self.assigned = asyncio.Event()
 

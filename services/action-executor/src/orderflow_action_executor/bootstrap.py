@@ -37,7 +37,7 @@ def build_app(settings: ExecutorSettings | None = None) -> FastAPI:
             app.state.worker = worker
             app.state.endpoints = worker.endpoints
             res.consume("request-intake", [ACTION_REQUESTS], RequestIntake(res.pool, worker.wake),
-                        group_id=settings.consumer_group, service=SERVICE)
+                        group_id=settings.consumer_group, service=SERVICE, hot=True)
             app.state.actions = actions = worker.actions
             # Groups of their own: each reads its topic from the start, at its own pace.
             res.consume("known-orders", [ORDER_EVENTS], KnownOrders(res.pool),

@@ -13,6 +13,7 @@ from orderflow_runtime.resources import open_resources
 from orderflow_runtime.web import create_app
 from orderflow_schemas.topics import ORDERS_INBOUND
 
+from . import submissions
 from .api import orders
 from .config import IngestSettings
 from .processor import OrderProcessor
@@ -29,10 +30,11 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
         async with open_resources(settings, SERVICE, MIGRATIONS) as res:
             app.state.resources = res
             app.state.pool, app.state.producer = res.pool, res.producer
+            app.state.submissions = submissions.recorder(res.pool)
             # Batches of 2000: the processor's round trips and its lock cost per batch.
             app.state.consumer = res.consume(
                 "order-processor", [ORDERS_INBOUND], OrderProcessor(res.pool, res.producer),
-                group_id=settings.consumer_group, service=SERVICE, batch_size=2000)
+                group_id=settings.consumer_group, service=SERVICE, batch_size=2000, hot=True)
             res.spawn(outbox.relay_forever(res.pool, res.producer), "outbox-relay")
             yield
 

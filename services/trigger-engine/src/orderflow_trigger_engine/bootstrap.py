@@ -52,7 +52,7 @@ def build_app(settings: TriggerEngineSettings | None = None) -> FastAPI:
             if settings.trigger_consumer == "confluent":
                 res.consume("order-events", (ORDER_EVENTS, ORDER_ACTIONS), handler,
                             group_id=settings.consumer_group, service=SERVICE,
-                            batch_size=settings.trigger_batch_size)
+                            batch_size=settings.trigger_batch_size, hot=True)
                 yield
                 return
             safe = SafeHandler(handler, res.producer, SERVICE, settings.consumer_group)

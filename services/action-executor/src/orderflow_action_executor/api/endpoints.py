@@ -22,7 +22,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "endpoint not
 TAKEN: dict[int | str, dict[str, Any]] = {409: {"description": "an endpoint has that URL"}}
 
 
-def _store(request: Request) -> EndpointStore:
+async def _store(request: Request) -> EndpointStore:
     return request.app.state.endpoints  # type: ignore[no-any-return]
 
 

@@ -54,7 +54,7 @@ STALE: Responses = {409: {"description": "the version is not the current one; th
                                          "carries the current action"}}
 
 
-def _store(request: Request) -> ActionStore:
+async def _store(request: Request) -> ActionStore:
     return request.app.state.actions  # type: ignore[no-any-return]
 
 

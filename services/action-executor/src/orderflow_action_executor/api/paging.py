@@ -12,7 +12,7 @@ import asyncpg
 from fastapi import Depends, HTTPException, Request
 
 
-def _pool(request: Request) -> asyncpg.Pool:
+async def _pool(request: Request) -> asyncpg.Pool:
     return request.app.state.pool  # type: ignore[no-any-return]
 
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Query, Request
 from orderflow_runtime.web import IsoDatetime, require_scope
 
 
-def _pool(request: Request) -> asyncpg.Pool:
+async def _pool(request: Request) -> asyncpg.Pool:
     return request.app.state.pool  # type: ignore[no-any-return]
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from ..intake import BadRequest, validate_body
 from ..processor import EVENT_ID_HEADER
-from .deps import CanRead, CanWrite, Pool, Producer
+from .deps import CanRead, CanWrite, Pool, Producer, Submissions
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"], responses={
     401: {"description": "no API key, or an unknown one"},
@@ -50,22 +50,15 @@ ORDERS_BODY = {"requestBody": {"required": True, "content": {"application/json":
 @router.post("", dependencies=[CanWrite], response_model=OrdersAnswer, openapi_extra=ORDERS_BODY,
              responses={400: {"description": "malformed body, empty list or over 1000 orders"},
                         413: {"description": "the body is larger than ORDERFLOW_MAX_BODY_BYTES"}})
-async def post_orders(request: Request, pool: Pool, producer: Producer) -> Response:
+async def post_orders(request: Request, submissions: Submissions,
+                      producer: Producer) -> Response:
     """Accept 1 to 1000 orders; each is accepted or rejected on its own."""
     try:
         accepted, rejected = validate_body(await request.body())
     except BadRequest as exc:
         raise HTTPException(400, str(exc)) from exc
     if accepted:
-        await pool.execute(
-            """
-            INSERT INTO submissions(external_order_id, version_tag, submitted_at)
-            SELECT * , now() FROM unnest($1::text[], $2::text[])
-            ON CONFLICT (external_order_id) DO UPDATE
-            SET version_tag = excluded.version_tag, submitted_at = excluded.submitted_at
-            """,
-            *_last_per_order(accepted),
-        )
+        await submissions([(a.order.externalOrderId, a.version_tag) for a in accepted])
         await producer.send_many(ORDERS_INBOUND, [
             (a.order.externalOrderId, a.document, {EVENT_ID_HEADER: a.event_id})
             for a in accepted])
@@ -74,11 +67,6 @@ async def post_orders(request: Request, pool: Pool, producer: Producer) -> Respo
     return Response(orjson.dumps({"accepted": [a.answer() for a in accepted],
                                   "rejected": [r.answer() for r in rejected]}),
                     media_type="application/json")
-
-
-def _last_per_order(accepted: list[Any]) -> tuple[list[str], list[str]]:
-    last = {a.order.externalOrderId: a.version_tag for a in accepted}
-    return list(last), list(last.values())
 
 
 @router.get("/{external_order_id}", dependencies=[CanRead],

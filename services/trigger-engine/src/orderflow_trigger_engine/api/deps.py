@@ -20,11 +20,11 @@ CanWrite = Depends(require_scope("triggers.write"))
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "trigger not found"}}
 
 
-def _store(request: Request) -> TriggerStore:
+async def _store(request: Request) -> TriggerStore:
     return request.app.state.store  # type: ignore[no-any-return]
 
 
-def _feed(request: Request) -> TriggerFeed:
+async def _feed(request: Request) -> TriggerFeed:
     return request.app.state.feed  # type: ignore[no-any-return]
 
 
@@ -57,7 +57,7 @@ def _iso(value: timedelta) -> str:
     return f"PT{int(value.total_seconds())}S"
 
 
-def _min_delay(request: Request) -> timedelta:
+async def _min_delay(request: Request) -> timedelta:
     return request.app.state.min_delay  # type: ignore[no-any-return]
 
 
