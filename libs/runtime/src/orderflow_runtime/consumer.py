@@ -164,7 +164,9 @@ class TopicConsumer:
         # consume(n, timeout) waits for n messages or the timeout: under light load every
         # record would wait the whole timeout. Wait for the first one only, then take what the
         # client has fetched already.
-        first: list[Any] = consumer.consume(1, 0.5)
+        # A second: consume returns as soon as a record is there; the timeout only bounds how
+        # late stop() is noticed.
+        first: list[Any] = consumer.consume(1, 1.0)
         if not first or self.batch_size == 1:
             return first
         return first + consumer.consume(self.batch_size - 1, 0)

@@ -60,8 +60,10 @@ class EventProducer:
         self._thread.start()
 
     def _poll(self) -> None:
+        # poll returns as soon as a delivery report is there: the timeout only bounds how late
+        # close() is noticed, and every wake-up of an idle service costs CPU.
         while self._running:
-            self._producer.poll(0.1)
+            self._producer.poll(1.0)
 
     def send_nowait(
         self,

@@ -21,8 +21,9 @@ class TriggerEngineSettings(CommonSettings):
     trigger_batch_seconds: float = Field(
         0.05, gt=0, description="Longest wait for a batch to fill before it is decided")
     trigger_poll_seconds: float = Field(
-        1.0, gt=0, description="How often a worker looks for trigger changes when no "
-                               "notification came (changes normally arrive by LISTEN/NOTIFY)")
+        5.0, gt=0, description="How often a worker looks for trigger changes when no "
+                               "notification came: a safety net, as changes arrive by "
+                               "LISTEN/NOTIFY and a lost connection reloads everything")
     min_delay: timedelta = Field(
         timedelta(0), description="Shortest delay a trigger may have besides none (ISO 8601 or "
                                   "seconds; seed 003's platform uses PT5M)")
