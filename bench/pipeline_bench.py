@@ -112,16 +112,21 @@ def _postgres_pids() -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds of the services (and their workers), the broker and PostgreSQL."""
+    """CPU seconds of the services (and their workers), the broker and PostgreSQL; and of the
+    harness (this load generator and the sink), which shares the same two cores."""
 
-    def __init__(self, service_pids: list[int], broker_pid: int | None) -> None:
+    def __init__(self, service_pids: list[int], broker_pid: int | None,
+                 harness_pids: list[int]) -> None:
         self.service_pids, self.broker_pid = service_pids, broker_pid
+        self.harness_pids = harness_pids
 
     def sample(self) -> dict[str, float]:
         services = sum(_cpu_of(p) for root in self.service_pids for p in _descendants(root))
         broker = _cpu_of(self.broker_pid) if self.broker_pid else 0.0
         postgres = sum(_cpu_of(p) for p in _postgres_pids())
-        return {"orderflow": services, "broker": broker, "postgres": postgres}
+        harness = sum(_cpu_of(p) for p in self.harness_pids)
+        return {"orderflow": services, "broker": broker, "postgres": postgres,
+                "harness": harness}
 
 
 def _delta(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
@@ -204,7 +209,7 @@ def report(label: str, orders: int, requests: int, seconds: float, sent: dict[st
     delivered = len(latencies)
     last = max((first[o] for o in expected if o in first), default=time.time())
     span = last - min(sent.values())
-    cpu_total = sum(cpu.values())
+    cpu_total = cpu["orderflow"] + cpu["broker"] + cpu["postgres"]
     print(f"\n== {label}")
     print(f"accepted        : {requests / seconds:8,.0f} requests/s, {orders / seconds:8,.0f} "
           f"orders/s ({orders} orders in {seconds:.2f} s)")
@@ -220,7 +225,8 @@ def report(label: str, orders: int, requests: int, seconds: float, sent: dict[st
           f"{len(expected - set(counts))}")
     print(f"CPU per order   : {cpu_total / orders * 1000:.2f} ms (orderflow "
           f"{cpu['orderflow'] / orders * 1000:.2f}, broker {cpu['broker'] / orders * 1000:.2f}, "
-          f"postgres {cpu['postgres'] / orders * 1000:.2f})")
+          f"postgres {cpu['postgres'] / orders * 1000:.2f}); the harness (load generator and "
+          f"sink) {cpu['harness'] / orders * 1000:.2f} more")
 
 
 def raw_baseline(bootstrap: str, payloads: list[bytes]) -> None:
@@ -289,6 +295,7 @@ async def run(args: argparse.Namespace, urls: dict[str, str], meter: CpuMeter,
         before = meter.sample()
         await asyncio.sleep(args.idle)
         idle = _delta(before, meter.sample())
+        idle.pop("harness")
         print(f"idle platform   : {sum(idle.values()) / args.idle * 100:.1f}% of a core "
               f"(orderflow {idle['orderflow'] / args.idle * 100:.1f}%, broker "
               f"{idle['broker'] / args.idle * 100:.1f}%, postgres "
@@ -346,12 +353,13 @@ def main() -> None:
         if args.use_running:
             urls = {s.name: f"http://{HOST}:{s.port}" for s in launcher.SERVICES}
             bootstrap = os.environ.get("ORDERFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-            meter = CpuMeter([], None)
+            meter = CpuMeter([], None, [os.getpid(), sink.pid or 0])
         else:
             args.api_key = KEY
             urls, started, services, bootstrap = start_platform(tmp)
             meter = CpuMeter([s.process.pid for s in services],
-                             started[0].process.pid if started[0].process else None)
+                             started[0].process.pid if started[0].process else None,
+                             [os.getpid(), sink.pid or 0])
         print(f"platform: {', '.join(f'{k} {v}' for k, v in urls.items())}; "
               f"load average {os.getloadavg()[0]:.1f}; logs {tmp}")
         asyncio.run(run(args, urls, meter, bootstrap, sink_port))
