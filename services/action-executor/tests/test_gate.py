@@ -3,7 +3,10 @@ which URLs an endpoint covers."""
 
 from __future__ import annotations
 
+import asyncio
+
 from orderflow_action_executor.endpoints.gate import EndpointGate
+from orderflow_action_executor.endpoints.queue import SlotQueue
 from orderflow_action_executor.endpoints.store import _under
 
 
@@ -76,3 +79,33 @@ def test_a_rate_limit_spaces_requests_and_follows_an_operators_change() -> None:
     assert gate.admit("a", rate=2) is None
     assert gate.admit("a", rate=2) is not None
     assert gate.admit("a", rate=None) is None  # the limit removed: no wait
+
+
+def test_only_a_busy_endpoint_with_a_closed_breaker_is_full() -> None:
+    gate = EndpointGate(concurrency=1, threshold=1, cooldown=10, clock=Clock())
+    assert not gate.full("a")
+    assert gate.admit("a") is None
+    assert gate.full("a")  # a slot will free up: worth queuing for
+    gate.release("a", succeeded=False)  # the breaker opens: not worth it
+    assert not gate.full("a")
+
+
+async def test_requests_queue_for_a_busy_endpoint_first_come_first_served() -> None:
+    queue = SlotQueue(per_endpoint=2, seconds=1.0)
+    first = asyncio.create_task(queue.wait("a"))
+    second = asyncio.create_task(queue.wait("a"))
+    await asyncio.sleep(0)
+    assert queue.waiting("a") == 2
+    assert await queue.wait("a") is False  # the queue is full: handed back at once
+    queue.freed("b")  # another endpoint's slot frees nobody here
+    queue.freed("a")
+    assert await first is True and not second.done()
+    queue.freed("a")
+    assert await second is True and queue.waiting("a") == 0
+
+
+async def test_a_request_queues_for_a_slot_only_so_long() -> None:
+    queue = SlotQueue(per_endpoint=4, seconds=0.05)
+    assert await queue.wait("a") is False
+    assert queue.waiting("a") == 0
+    queue.freed("a")  # nobody left to wake: harmless

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+from orderflow_runtime.groupcommit import GroupCommit
 from orderflow_schemas import (
     ActionRequest,
     HttpEffect,
@@ -32,6 +33,7 @@ from .egress import parse_allowed
 from .endpoints import signing
 from .endpoints import store as endpoints
 from .endpoints.gate import EndpointGate
+from .endpoints.queue import SlotQueue
 from .external_actions.store import ActionStore
 from .intake import CHANNEL
 from .recorder import Done, Recorder
@@ -40,6 +42,9 @@ from .templates import context_for, render_url
 log = logging.getLogger(__name__)
 ATTEMPTS = Counter("orderflow_effect_attempts_total", "Effect attempts", ["type", "outcome"])
 LEASE_GRACE = 30.0
+# How long a request may queue for a slot at a busy endpoint before it is handed back: well
+# inside LEASE_GRACE, so its claim holds.
+QUEUE_SECONDS = 2.0
 
 
 class Worker:
@@ -57,6 +62,9 @@ class Worker:
         self.gate = EndpointGate(settings.endpoint_concurrency, settings.breaker_threshold,
                                  settings.breaker_cooldown)
         self._slots = asyncio.Semaphore(settings.concurrency)
+        self.slot_queue = SlotQueue(settings.endpoint_concurrency, QUEUE_SECONDS)
+        self._queued = 0  # tasks queuing for an endpoint's slot: they take no executor slot
+        self._deferrals: GroupCommit[tuple[str, int, float]] = GroupCommit(self._defer_all)
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._allow_list_only = settings.egress == "allow-list-only"
@@ -93,7 +101,7 @@ class Worker:
     async def run(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
-            free = self.settings.concurrency - len(self._running)
+            free = self.settings.concurrency - len(self._running) + self._queued
             claimed = await self._claim(free) if free > 0 else []
             for row in claimed:
                 task = asyncio.create_task(self._perform(row))
@@ -146,10 +154,9 @@ class Worker:
         if endpoint is not None and endpoint.disabled_reason:
             await self._pause(request.id, number, endpoint.id)
             return
-        if endpoint is not None and (wait := self.gate.admit(
-                endpoint.id, endpoint.rate_per_second)) is not None:
+        if endpoint is not None and (wait := await self._admit(endpoint)) is not None:
             # At its limit or its breaker open: the slot goes to an endpoint that answers.
-            await self._defer(request.id, number, wait)
+            await self._deferrals([(request.id, number, wait)])
             return
         attempt: Attempt | None = None
         try:
@@ -158,6 +165,7 @@ class Worker:
         finally:
             if endpoint is not None:
                 self.gate.release(endpoint.id, attempt is not None and not attempt.retryable)
+                self.slot_queue.freed(endpoint.id)
         assert attempt is not None
         counted = number - row["attempt_base"]
         decision = retry.decide(attempt, counted, self.delays, self.settings.retry_jitter)
@@ -165,6 +173,21 @@ class Worker:
                                            (time.monotonic() - started) * 1000,
                                            endpoint.id if endpoint else None)):
             ATTEMPTS.labels(request.effect.type, decision.outcome.value).inc()
+
+    async def _admit(self, endpoint: endpoints.Endpoint) -> float | None:
+        """None when the gate lets the request go (queuing a little for a slot when the
+        endpoint is only busy); else the seconds after which to ask again."""
+        while (wait := self.gate.admit(endpoint.id, endpoint.rate_per_second)) is not None:
+            if not self.gate.full(endpoint.id) or self._queued >= self.settings.concurrency:
+                return wait
+            self._queued += 1
+            self._wake.set()  # this task's executor slot is free while it queues
+            try:
+                if not await self.slot_queue.wait(endpoint.id):
+                    return wait
+            finally:
+                self._queued -= 1
+        return None
 
     async def _attempt(self, request: ActionRequest,
                        endpoint: endpoints.Endpoint | None) -> Attempt:
@@ -212,10 +235,13 @@ class Worker:
             "WHERE request_id = $1 AND attempts = $2 AND state = 'pending'",
             request_id, number, endpoint_id)
 
-    async def _defer(self, request_id: str, number: int, wait: float) -> None:
-        """Hand the claim back, due again in ``wait`` seconds; not an attempt."""
+    async def _defer_all(self, claims: list[tuple[str, int, float]]) -> None:
+        """Hand claims back, each due again in its ``wait`` seconds; not attempts. Those of
+        requests deferred together go in one statement (``_deferrals``)."""
+        ids, numbers, waits = zip(*claims, strict=True)
         await self.pool.execute(
-            "UPDATE requests SET attempts = attempts - 1, lease_until = NULL, updated_at = now(), "
-            "next_attempt_at = now() + make_interval(secs => $3) "
-            "WHERE request_id = $1 AND attempts = $2 AND state = 'pending'",
-            request_id, number, wait)
+            "UPDATE requests r SET attempts = r.attempts - 1, lease_until = NULL, "
+            "updated_at = now(), next_attempt_at = now() + make_interval(secs => d.wait) "
+            "FROM unnest($1::text[], $2::int[], $3::float8[]) AS d(request_id, attempts, wait) "
+            "WHERE r.request_id = d.request_id AND r.attempts = d.attempts "
+            "AND r.state = 'pending'", list(ids), list(numbers), list(waits))

@@ -4,9 +4,10 @@ executor processes allow N times an endpoint's rate).
 
 An endpoint that is at its limit, or whose breaker is open, does not get the request now: the
 worker hands the claim back (``defer``), not as an attempt, so the executor's slots go to the
-endpoints that answer. A breaker opens after ``threshold`` failures in a row, stays open for
-``cooldown`` seconds, then lets one request through as a probe: success closes it, failure opens
-it again. Pure apart from the clock, which tests pass in."""
+endpoints that answer (one at its concurrency first queues for a slot a little: ``queue.py``).
+A breaker opens after ``threshold`` failures in a row, stays open for ``cooldown`` seconds,
+then lets one request through as a probe: success closes it, failure opens it again.
+Pure apart from the clock, which tests pass in."""
 
 from __future__ import annotations
 
@@ -71,6 +72,12 @@ class EndpointGate:
         state.failures += 1
         if state.failures >= self.threshold:
             state.open_until = self.clock() + self.cooldown
+
+    def full(self, endpoint_id: str) -> bool:
+        """At its concurrency with the breaker closed: a slot will free up soon."""
+        state = self._states.get(endpoint_id)
+        return (state is not None and state.in_flight >= self.concurrency
+                and state.failures < self.threshold)
 
     def is_open(self, endpoint_id: str) -> bool:
         state = self._states.get(endpoint_id)
