@@ -115,18 +115,20 @@ class CpuMeter:
     """CPU seconds of the services (and their workers), the broker and PostgreSQL; and of the
     harness (this load generator and the sink), which shares the same two cores."""
 
-    def __init__(self, service_pids: list[int], broker_pid: int | None,
+    def __init__(self, service_pids: dict[str, int], broker_pid: int | None,
                  harness_pids: list[int]) -> None:
         self.service_pids, self.broker_pid = service_pids, broker_pid
         self.harness_pids = harness_pids
 
     def sample(self) -> dict[str, float]:
-        services = sum(_cpu_of(p) for root in self.service_pids for p in _descendants(root))
+        each = {name: sum(_cpu_of(p) for p in _descendants(root))
+                for name, root in self.service_pids.items()}
+        services = sum(each.values())
         broker = _cpu_of(self.broker_pid) if self.broker_pid else 0.0
         postgres = sum(_cpu_of(p) for p in _postgres_pids())
         harness = sum(_cpu_of(p) for p in self.harness_pids)
         return {"orderflow": services, "broker": broker, "postgres": postgres,
-                "harness": harness}
+                "harness": harness, **{f"service:{name}": cpu for name, cpu in each.items()}}
 
 
 def _delta(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
@@ -227,6 +229,9 @@ def report(label: str, orders: int, requests: int, seconds: float, sent: dict[st
           f"{cpu['orderflow'] / orders * 1000:.2f}, broker {cpu['broker'] / orders * 1000:.2f}, "
           f"postgres {cpu['postgres'] / orders * 1000:.2f}); the harness (load generator and "
           f"sink) {cpu['harness'] / orders * 1000:.2f} more")
+    if each := {k.removeprefix("service:"): v for k, v in cpu.items() if k.startswith("service:")}:
+        print("  by service    : " + ", ".join(
+            f"{name} {seconds / orders * 1000:.2f}" for name, seconds in each.items()))
 
 
 def raw_baseline(bootstrap: str, payloads: list[bytes]) -> None:
@@ -295,7 +300,7 @@ async def run(args: argparse.Namespace, urls: dict[str, str], meter: CpuMeter,
         before = meter.sample()
         await asyncio.sleep(args.idle)
         idle = _delta(before, meter.sample())
-        idle.pop("harness")
+        idle = {k: idle[k] for k in ("orderflow", "broker", "postgres")}
         print(f"idle platform   : {sum(idle.values()) / args.idle * 100:.1f}% of a core "
               f"(orderflow {idle['orderflow'] / args.idle * 100:.1f}%, broker "
               f"{idle['broker'] / args.idle * 100:.1f}%, postgres "
@@ -353,11 +358,11 @@ def main() -> None:
         if args.use_running:
             urls = {s.name: f"http://{HOST}:{s.port}" for s in launcher.SERVICES}
             bootstrap = os.environ.get("ORDERFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-            meter = CpuMeter([], None, [os.getpid(), sink.pid or 0])
+            meter = CpuMeter({}, None, [os.getpid(), sink.pid or 0])
         else:
             args.api_key = KEY
             urls, started, services, bootstrap = start_platform(tmp)
-            meter = CpuMeter([s.process.pid for s in services],
+            meter = CpuMeter({s.spec.name: s.process.pid for s in services},
                              started[0].process.pid if started[0].process else None,
                              [os.getpid(), sink.pid or 0])
         print(f"platform: {', '.join(f'{k} {v}' for k, v in urls.items())}; "
