@@ -29,5 +29,8 @@ class TriggerEngineSettings(CommonSettings):
                                   "seconds; seed 003's platform uses PT5M)")
     scheduler_batch_size: int = Field(
         1000, ge=1, description="Most due runs one scheduler pass performs in one transaction")
+    scheduler_passes: int = Field(
+        2, ge=1, description="Scheduler passes a worker runs at once: while one decides in "
+        "Python the other waits on PostgreSQL (they claim different runs: SKIP LOCKED)")
     scheduler_poll_seconds: float = Field(
         0.2, gt=0, description="How often a worker looks for due runs when it found none")
