@@ -35,6 +35,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+import stages
 from aiohttp import web
 from confluent_kafka import Consumer, Producer
 from orderflow_devstack import broker as broker_mod
@@ -328,6 +329,10 @@ async def run(args: argparse.Namespace, urls: dict[str, str], meter: CpuMeter,
             seen = await wait_sink(session, sink, expected, args.timeout)
             cpu = _delta(before, meter.sample())
             report(label, count, requests, seconds, sent, expected, seen, cpu, answered_at)
+            first: dict[str, float] = {}
+            for order, at, _ in seen:
+                first.setdefault(order, at)
+            await asyncio.to_thread(stages.report, bootstrap, sent, first)
 
     payloads = [orjson.dumps(make_order("raw", n, True)) for n in range(args.single or 5000)]
     raw_baseline(bootstrap, payloads)
