@@ -7,6 +7,7 @@ topic with confluent-kafka, measured in the same run.
 Starts a Tansu broker, a fresh database and ``orderflow-action-executor`` as a process::
 
     .venv/bin/python bench/executor_bench.py [--requests 10000] [--concurrency 200]
+        [--endpoint-concurrency 16]
 """
 
 from __future__ import annotations
@@ -128,6 +129,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10000)
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--dead-share", type=float, default=0.1)
+    parser.add_argument("--endpoint-concurrency", type=int, default=16,
+                        help="requests in flight per endpoint (ORDERFLOW_ENDPOINT_CONCURRENCY; "
+                             "16 is the default: the sink then has 16 at once, not 200)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="orderflow-executor-bench-"))
     sink_port, dead_port = net.free_port(), net.free_port()
@@ -143,9 +147,11 @@ def main() -> None:
     env = {**os.environ, "ORDERFLOW_KAFKA_BOOTSTRAP": broker.bootstrap,
            "ORDERFLOW_DATABASE_URL": dsn, "ORDERFLOW_API_KEYS": "bench",
            "ORDERFLOW_ALLOWED_HOSTS": HOST, "ORDERFLOW_LOG_LEVEL": "WARNING",
-           "ORDERFLOW_CONCURRENCY": str(args.concurrency)}
+           "ORDERFLOW_CONCURRENCY": str(args.concurrency),
+           "ORDERFLOW_ENDPOINT_CONCURRENCY": str(args.endpoint_concurrency)}
     sink, dead = f"http://{HOST}:{sink_port}", f"http://{HOST}:{dead_port}"
-    print(f"{args.requests} requests, concurrency {args.concurrency}, load average "
+    print(f"{args.requests} requests, concurrency {args.concurrency} "
+          f"({args.endpoint_concurrency} per endpoint), load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     try:
         run_once(broker.bootstrap, env, tmp, "all healthy", args.requests, 0, sink, dead)
