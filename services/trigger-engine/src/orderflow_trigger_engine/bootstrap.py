@@ -49,7 +49,7 @@ def build_app(settings: TriggerEngineSettings | None = None) -> FastAPI:
             scheduler = Scheduler(res.pool, res.producer, handler.revisions,
                                   settings.scheduler_batch_size, settings.scheduler_poll_seconds)
             for n in range(settings.scheduler_passes):
-                res.spawn(scheduler.run_forever(), f"trigger-scheduler-{n}")
+                res.spawn(scheduler.run_forever(helper=n > 0), f"trigger-scheduler-{n}")
             if settings.trigger_consumer == "confluent":
                 res.consume("order-events", (ORDER_EVENTS, ORDER_ACTIONS), handler,
                             group_id=settings.consumer_group, service=SERVICE,

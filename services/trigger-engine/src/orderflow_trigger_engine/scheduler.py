@@ -44,12 +44,19 @@ class Scheduler:
         self.revisions = revisions
         self.batch = batch
         self.poll_seconds = poll_seconds
+        self._crowd = asyncio.Event()  # a pass found a full batch: more are due than one takes
 
-    async def run_forever(self) -> None:
+    async def run_forever(self, helper: bool = False) -> None:
+        """Pass after pass. The first loop polls when idle; a ``helper`` loop (more passes at
+        once, so that one decides in Python while another waits on PostgreSQL) runs only while
+        passes come back full, so an idle worker polls once per ``poll_seconds``, not once per
+        loop."""
         # One pass publishes while the next one decides: what a pass emits is in the outbox
         # already, so the broker's round trip need not hold up the next claim.
         publishing: asyncio.Task[None] | None = None
         while True:
+            if helper:
+                await self._crowd.wait()
             try:
                 done, emitted = await self.decide()
                 if publishing is not None:
@@ -58,8 +65,12 @@ class Scheduler:
             except (OSError, asyncpg.PostgresError, KafkaException) as exc:
                 log.warning("scheduler pass failed, will retry", extra={"error": repr(exc)})
                 done, publishing = 0, None
-            if done < self.batch:
-                await asyncio.sleep(self.poll_seconds)
+            if done >= self.batch:
+                self._crowd.set()
+            else:
+                self._crowd.clear()
+                if not helper:
+                    await asyncio.sleep(self.poll_seconds)
 
     async def _publish(self, seq: int, out: list[outbox.Outgoing]) -> None:
         try:
