@@ -32,7 +32,7 @@ from .effects.sms import send_sms
 from .egress import parse_allowed
 from .endpoints import signing
 from .endpoints import store as endpoints
-from .endpoints.gate import EndpointGate
+from .endpoints.gate import BUSY_WAIT, EndpointGate
 from .endpoints.queue import SlotQueue
 from .external_actions.store import ActionStore
 from .intake import CHANNEL
@@ -176,18 +176,32 @@ class Worker:
 
     async def _admit(self, endpoint: endpoints.Endpoint) -> float | None:
         """None when the gate lets the request go (queuing a little for a slot when the
-        endpoint is only busy); else the seconds after which to ask again."""
-        while (wait := self.gate.admit(endpoint.id, endpoint.rate_per_second)) is not None:
-            if not self.gate.full(endpoint.id) or self._queued >= self.settings.concurrency:
+        endpoint is only busy, ``QUEUE_SECONDS`` at most in all); else the seconds after which
+        to ask again."""
+        deadline = time.monotonic() + QUEUE_SECONDS
+        # Behind those queuing already: a newcomer that took the slot freed for one of them
+        # would leave it to time out (and its webhook seconds late).
+        ask = not self.slot_queue.waiting(endpoint.id) or self.gate.is_open(endpoint.id)
+        while True:
+            wait = BUSY_WAIT
+            if ask:
+                refused = self.gate.admit(endpoint.id, endpoint.rate_per_second)
+                if refused is None:
+                    return None
+                wait = refused
+                if not self.gate.full(endpoint.id):
+                    return wait  # its rate limit or breaker: no slot to queue for
+            left = deadline - time.monotonic()
+            if left <= 0 or self._queued >= self.settings.concurrency:
                 return wait
             self._queued += 1
             self._wake.set()  # this task's executor slot is free while it queues
             try:
-                if not await self.slot_queue.wait(endpoint.id):
+                if not await self.slot_queue.wait(endpoint.id, left):
                     return wait
             finally:
                 self._queued -= 1
-        return None
+            ask = True
 
     async def _attempt(self, request: ActionRequest,
                        endpoint: endpoints.Endpoint | None) -> Attempt:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from orderflow_runtime.ratelimit import RateLimiter
 
+BUSY_WAIT = 0.2  # seconds after which a request refused for the concurrency limit asks again
+
 
 @dataclass
 class _State:
@@ -54,7 +56,7 @@ class EndpointGate:
         if half_open and state.probing:
             return min(self.cooldown, 1.0)
         if state.in_flight >= self.concurrency:
-            return 0.2
+            return BUSY_WAIT
         if state.limiter is not None and (wait := state.limiter.acquire(endpoint_id)) > 0:
             return wait
         if half_open:  # marked only for a request that goes out: one that waits holds none

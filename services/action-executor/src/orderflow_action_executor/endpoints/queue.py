@@ -25,16 +25,16 @@ class SlotQueue:
     def waiting(self, endpoint_id: str) -> int:
         return len(self._waiters.get(endpoint_id, ()))
 
-    async def wait(self, endpoint_id: str) -> bool:
+    async def wait(self, endpoint_id: str, seconds: float | None = None) -> bool:
         """True when a slot was freed (ask the gate again: another request may have taken it);
-        False when the queue is full or the wait timed out."""
+        False when the queue is full or the wait (``seconds``, else the queue's) timed out."""
         queue = self._waiters.setdefault(endpoint_id, deque())
         if len(queue) >= self.per_endpoint:
             return False
         freed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue.append(freed)
         try:
-            await asyncio.wait_for(freed, self.seconds)
+            await asyncio.wait_for(freed, self.seconds if seconds is None else seconds)
             return True
         except TimeoutError:
             return False
