@@ -53,7 +53,11 @@ async def test_a_change_goes_through_ingest_and_triggers_in_turn(platform: Any) 
         order = (await http.get(f"{ingest}/api/v1/orders/{order_id}")).json()
         assert order["order"]["deliveryMethod"] == "courier"
         assert order["versionTag"] != first_tag
-        timeline = (await http.get(f"{history}/api/v1/orders/{order_id}/timeline",
-                                   params={"kind": "order_event"})).json()
+        # History projects on its own time: wait for the event there.
+        timeline = (await poll(
+            lambda: http.get(f"{history}/api/v1/orders/{order_id}/timeline",
+                             params={"kind": "order_event"}),
+            lambda r: r.status_code == 200 and any(
+                e["name"] == "orderUPDATED" for e in r.json()["entries"]))).json()
         updated = [e for e in timeline["entries"] if e["name"] == "orderUPDATED"]
         assert [c["field"] for c in updated[0]["data"]["changes"]] == ["deliveryMethod"]

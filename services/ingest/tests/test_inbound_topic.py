@@ -1,6 +1,7 @@
 """Orders produced straight to the inbound topic, against a real broker and database: the same
 validation as HTTP, poison to the DLQ with its reason and bytes, events for bursts of updates,
-and customers matched across orders."""
+customers matched across orders, and changes made inside orderflow merged onto the order as it
+stands."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import base64
 from typing import Any
 
 import orjson
-from orderflow_schemas.topics import DLQ, ORDER_EVENTS, ORDERS_INBOUND
+from orderflow_schemas import OrderChanges
+from orderflow_schemas.topics import DLQ, ORDER_CHANGES, ORDER_EVENTS, ORDERS_INBOUND
 
 
 def events_of(ingest: Any, order_id: str, count: int) -> list[dict[str, Any]]:
@@ -85,3 +87,47 @@ def test_customers_are_matched_by_external_id_then_email_or_phone(ingest: Any) -
     [event] = ingest.read(ORDER_EVENTS, until=lambda f: len(f) == 1,
                           keep=lambda m: m["id"] == event_id)
     assert event["customerId"] == customers[0]  # the phone's oldest customer
+
+
+def test_changes_are_merged_onto_the_order_as_it_stands_when_ingest_reaches_them(
+        ingest: Any) -> None:
+    # The executor saw v1 and changes the delivery method; v2 (a new status and phone) arrived
+    # in between: the change must not put v1's fields back.
+    v1 = ingest.order(deliveryMethod="pickup")
+    order_id = v1["externalOrderId"]
+    ingest.post(v1)
+    v2 = {**v1, "status": "IN_PROGRESS", "phone": "+48 601 234 567"}
+    tag = ingest.post(v2).json()["accepted"][0]["versionTag"]
+    ingest.processed(order_id, tag)
+    changes = OrderChanges(external_order_id=order_id, changes={"deliveryMethod": "courier"})
+    ingest.produce(ORDER_CHANGES, order_id, changes.to_wire())
+    *_, event = events_of(ingest, order_id, 3)
+    assert event["name"] == "orderUPDATED"
+    assert [c["field"] for c in event["changes"]] == ["deliveryMethod"]
+    now = ingest.processed(order_id, event["versionTag"])["order"]
+    assert (now["status"], now["phone"], now["deliveryMethod"]) == (
+        "IN_PROGRESS", "+48 601 234 567", "courier")
+    # The same changes again change nothing: no event (a trigger that sets what it listens to
+    # does not loop).
+    ingest.produce(ORDER_CHANGES, order_id, OrderChanges(
+        external_order_id=order_id, changes={"deliveryMethod": "courier"}).to_wire())
+    after = ingest.order()
+    ingest.post(after)
+    events_of(ingest, after["externalOrderId"], 1)  # the processor has gone past the repeat
+    assert len(events_of(ingest, order_id, 3)) == 3
+
+
+def test_changes_to_an_unknown_order_or_that_ingest_would_refuse_go_to_the_dlq(
+        ingest: Any) -> None:
+    known = ingest.order()
+    ingest.processed(known["externalOrderId"], ingest.post(known).json()["accepted"][0][
+        "versionTag"])
+    for order_id, fields in [("never-seen", {"deliveryMethod": "courier"}),
+                             (known["externalOrderId"], {"totalCost": -5})]:
+        ingest.produce(ORDER_CHANGES, order_id, OrderChanges(
+            external_order_id=order_id, changes=fields).to_wire())
+    letters = {m["externalOrderId"]: m["reason"] for m in ingest.read(
+        DLQ, until=lambda found: len(found) >= 2,
+        keep=lambda m: m["externalOrderId"] in ("never-seen", known["externalOrderId"]))}
+    assert "ingest has not processed" in letters["never-seen"]
+    assert "totalCost" in letters[known["externalOrderId"]]

@@ -124,6 +124,19 @@ class OrderEvent(Message):
     order: dict[str, Any] = Field(description="The order document as accepted")
 
 
+class OrderChanges(Message):
+    """Changes to an order made inside orderflow (the executor's ``change_order`` and
+    ``change_customer`` effects): top-level fields merged by ingest onto the order as it stands
+    when ingest reaches them. Sending the whole order as last seen instead could put back an
+    older version that arrived in between."""
+
+    TYPE: ClassVar[str] = "order.changes"
+
+    external_order_id: str
+    changes: dict[str, Any] = Field(min_length=1, description="Field name to its new value")
+    source: str | None = Field(None, description="What made them, e.g. the action request id")
+
+
 class OrderAction(Message):
     """An accepted ``POST /api/v1/orders/{id}/action`` (seed 002)."""
 

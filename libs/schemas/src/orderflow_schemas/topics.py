@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from .dead_letters import DeadLetter
 from .effects import ActionRequest, ActionResult
 from .external_actions import Comment, ExternalActionDefinition, ExternalActionExecution
-from .orders import OrderAction, OrderDocument, OrderEvent
+from .orders import OrderAction, OrderChanges, OrderDocument, OrderEvent
 from .triggers import TriggerEvaluation, TriggerFiring
 
 
@@ -34,6 +34,12 @@ ORDERS_INBOUND = Topic(
     "orderflow.orders.inbound", OrderDocument, "externalOrderId",
     "One order document per message from upstream systems; validated like the HTTP API.",
     "inbound",
+)
+ORDER_CHANGES = Topic(
+    "orderflow.orders.changes", OrderChanges, "externalOrderId",
+    "Changes to an order made inside orderflow (internal effects), merged by ingest onto the "
+    "order as it stands then, validated and versioned like any change.",
+    "internal",
 )
 ORDER_EVENTS = Topic(
     "orderflow.order-events", OrderEvent, "externalOrderId",
@@ -97,6 +103,7 @@ DLQ = Topic(
 
 ALL_TOPICS: tuple[Topic, ...] = (
     ORDERS_INBOUND,
+    ORDER_CHANGES,
     ORDER_EVENTS,
     ORDER_ACTIONS,
     TRIGGER_FIRINGS,

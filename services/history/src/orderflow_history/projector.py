@@ -22,13 +22,14 @@ from orderflow_runtime import positions
 from orderflow_runtime.kafka import Record
 from orderflow_schemas import DecodeError, Message, OrderEvent
 from orderflow_schemas.codec import load, validate
-from orderflow_schemas.topics import ALL_TOPICS, COMMENTS, ORDERS_INBOUND, Topic
+from orderflow_schemas.topics import ALL_TOPICS, COMMENTS, ORDER_CHANGES, ORDERS_INBOUND, Topic
 
 from .projection import OrderRow, TimelineRow, latest_per_order, order_row, timeline_row
 
-# Not the inbound topics: orders come in as events, comments as the executor accepted them.
+# Not the topics into ingest and the executor: orders come in as events (changes too), comments
+# as the executor accepted them.
 PROJECTED: tuple[Topic, ...] = tuple(t for t in ALL_TOPICS
-                                     if t is not ORDERS_INBOUND and t is not COMMENTS)
+                                     if t not in (ORDERS_INBOUND, ORDER_CHANGES, COMMENTS))
 
 # Records per consumer batch: per-batch costs (round trips, the commit) are a tenth of the
 # projection at 2000 records, half that at 5000 (bench/history_bench.py).

@@ -11,7 +11,7 @@ from orderflow_runtime import outbox
 from orderflow_runtime.ratelimit import RateLimiter
 from orderflow_runtime.resources import open_resources
 from orderflow_runtime.web import create_app
-from orderflow_schemas.topics import ORDERS_INBOUND
+from orderflow_schemas.topics import ORDER_CHANGES, ORDERS_INBOUND
 
 from . import submissions
 from .api import orders
@@ -33,7 +33,8 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
             app.state.submissions = submissions.recorder(res.pool)
             # Batches of 2000: the processor's round trips and its lock cost per batch.
             app.state.consumer = res.consume(
-                "order-processor", [ORDERS_INBOUND], OrderProcessor(res.pool, res.producer),
+                "order-processor", [ORDERS_INBOUND, ORDER_CHANGES],
+                OrderProcessor(res.pool, res.producer, settings.topic_prefix),
                 group_id=settings.consumer_group, service=SERVICE, batch_size=2000, hot=True)
             res.spawn(outbox.relay_forever(res.pool, res.producer), "outbox-relay")
             yield

@@ -1,6 +1,11 @@
 """The order processor: the one stage that sees each order's versions in order (the inbound
 topic is keyed by externalOrderId) and turns them into events.
 
+Changes made inside orderflow (``orderflow.orders.changes``, the executor's internal effects)
+are merged here onto the order as it stands when they are reached, so that a change never puts
+back an older version that arrived in between; a change to an order ingest has not processed,
+or one that leaves the order invalid, goes to the DLQ with the reason.
+
 Per batch: the customers matched (``customers.py``), then in one transaction the new order
 states, the events (outbox) and the next offset of each partition. Records below a stored
 offset were processed already and are skipped, so a redelivery after a crash changes nothing;
@@ -17,9 +22,9 @@ import orjson
 from orderflow_runtime import outbox, positions
 from orderflow_runtime.guards import problem_in
 from orderflow_runtime.kafka import EventProducer, Record
-from orderflow_schemas import DecodeError, OrderDocument, OrderEvent, decode
+from orderflow_schemas import DecodeError, OrderChanges, OrderDocument, OrderEvent, decode
 from orderflow_schemas.ids import derived
-from orderflow_schemas.topics import ORDER_EVENTS
+from orderflow_schemas.topics import ORDER_CHANGES, ORDER_EVENTS
 
 from .customers import link_customers
 from .events import event_for
@@ -46,28 +51,60 @@ def _document(record: Record) -> OrderDocument:
     return document
 
 
+def _merged(current: dict[str, dict[str, Any]], item: OrderChanges) -> OrderDocument:
+    base = current.get(item.external_order_id)
+    if base is None:
+        raise DecodeError(f"changes to order {item.external_order_id!r}, which ingest has not "
+                          "processed")
+    if item.changes.get("externalOrderId", item.external_order_id) != item.external_order_id:
+        raise DecodeError("changes cannot give an order another externalOrderId")
+    return decode(OrderDocument, orjson.dumps({**base, **item.changes}))
+
+
 class OrderProcessor:
-    def __init__(self, pool: asyncpg.Pool, producer: EventProducer) -> None:
+    def __init__(self, pool: asyncpg.Pool, producer: EventProducer, prefix: str = "") -> None:
         self.pool = pool
         self.producer = producer
+        self._changes_topic = ORDER_CHANGES.qualified(prefix)
+
+    async def _documents(self, conn: asyncpg.Connection,
+                         records: Sequence[Record]) -> list[tuple[Record, OrderDocument, str]]:
+        """Each record's order and event id. An inbound record carries the order whole; changes
+        are merged onto the order as it stands before them (the last version earlier in this
+        batch, else the stored one). DecodeError: poison."""
+        items = [(r, decode(OrderChanges, r.value) if r.topic == self._changes_topic
+                  else _document(r)) for r in records]
+        wanted = {i.external_order_id for _, i in items if isinstance(i, OrderChanges)}
+        current: dict[str, dict[str, Any]] = {}
+        if wanted:
+            current = {r["external_order_id"]: r["document"] for r in await conn.fetch(
+                "SELECT external_order_id, document FROM orders "
+                "WHERE external_order_id = ANY($1::text[])", list(wanted))}
+        out = []
+        for record, item in items:
+            document = _merged(current, item) if isinstance(item, OrderChanges) else item
+            if document.externalOrderId in wanted:
+                current[document.externalOrderId] = document.model_dump(mode="json",
+                                                                        exclude_unset=True)
+            out.append((record, document, event_id_of(record)))
+        return out
 
     async def __call__(self, records: Sequence[Record]) -> None:
-        orders = [(r, _document(r)) for r in records]  # DecodeError: poison
         async with self.pool.acquire() as conn:
+            orders = await self._documents(conn, records)
             # Matching first, in a short transaction of its own: it holds the lock that
             # serialises processors, and it is idempotent (matching again finds the customers
             # it made), so a batch handed over again is matched the same way.
             async with conn.transaction():
-                matched = await link_customers(conn, [o for _, o in orders])
+                matched = await link_customers(conn, [o for _, o, _ in orders])
             async with conn.transaction():
                 fresh = await positions.unseen(conn, list(zip(orders, matched, strict=True)),
                                                lambda m: m[0][0])
-                states = await self._current(conn, {o.externalOrderId for (_, o), _ in fresh})
+                states = await self._current(conn, {o.externalOrderId for (_, o, _), _ in fresh})
                 events: list[OrderEvent] = []
-                for (record, order), customer_id in fresh:
+                for (_, order, event_id), customer_id in fresh:
                     previous, sequence = states.get(order.externalOrderId, (None, 0))
-                    event = event_for(previous, order, event_id_of(record), customer_id,
-                                      sequence + 1)
+                    event = event_for(previous, order, event_id, customer_id, sequence + 1)
                     if event is not None:
                         states[order.externalOrderId] = (event.order, event.sequence)
                         events.append(event)

@@ -4,15 +4,16 @@
   completes it.
 - ``notify_manager``: an e-mail to the manager (``params.to``, else ``ORDERFLOW_MANAGER_EMAIL``)
   and a record of it, listed per order.
-- ``change_order`` / ``change_customer``: the order as the executor last saw it on
-  ``orderflow.order-events``, with the changes, sent to ``orderflow.orders.inbound``: ingest
-  validates and versions it like any change, and its event can trigger in turn. A change that
-  changes nothing is not sent (a trigger that sets what it listens to does not loop). An order
-  the executor has not seen yet (its consumer lags) is taken as the trigger saw it; a change
-  ingest would refuse is not retried.
+- ``change_order`` / ``change_customer``: the changes go to ``orderflow.orders.changes``;
+  ingest merges them onto the order as it stands when it reaches them (not as the executor last
+  saw it, which a newer version may have replaced since), validates and versions the result
+  like any change, and its event can trigger in turn. A change that changes nothing makes no
+  event there, so a trigger that sets what it listens to does not loop. The changes are first
+  checked on the order as the executor last saw it on ``orderflow.order-events`` (or, before
+  its consumer saw it, as the trigger saw it): one ingest would refuse is dead at once.
 
-Ids come from the request's, and the inbound document goes out through the outbox with the
-attempt's result: an attempt made again creates, sends and mails nothing twice (the e-mail's
+Ids come from the request's, and the changes go out through the outbox with the attempt's
+result: an attempt made again creates, sends and mails nothing twice (the e-mail's
 Message-ID is the request's)."""
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ import uuid
 from typing import Any
 
 import asyncpg
-import orjson
-from orderflow_schemas import ActionRequest, InternalEffect, OrderDocument
+from orderflow_schemas import ActionRequest, InternalEffect, OrderChanges, OrderDocument
 from orderflow_schemas.ids import derived
-from orderflow_schemas.topics import ORDERS_INBOUND
+from orderflow_schemas.topics import ORDER_CHANGES
 from pydantic import ValidationError
 
 from ..config import ExecutorSettings
@@ -34,16 +34,6 @@ from .email import deliver, message_id
 from .outcome import Attempt
 
 _NS = uuid.UUID("d1c9a4f2-3b7e-4e61-9a0d-2f5c8b7e6a13")
-
-
-class Document:
-    """An order document as the inbound topic carries it (the outbox calls ``to_wire``)."""
-
-    def __init__(self, document: dict[str, Any]) -> None:
-        self.document = document
-
-    def to_wire(self) -> bytes:
-        return orjson.dumps(self.document)
 
 
 async def internal(request: ActionRequest, pool: asyncpg.Pool,
@@ -96,15 +86,14 @@ async def _change(request: ActionRequest, pool: asyncpg.Pool,
                   changes: dict[str, Any]) -> Attempt:
     known = await orders.order(pool, request.external_order_id)
     current: dict[str, Any] = known["document"] if known else request.order
-    changed = {**current, **changes}
-    if changed == current:
-        return Attempt.ok("no change: the order has these values already")
     try:
-        OrderDocument.model_validate(changed)
+        OrderDocument.model_validate({**current, **changes})
     except ValidationError as exc:
         why = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'order'}: {e['msg']}"
                         for e in exc.errors())
         return Attempt.permanent(f"ingest would refuse the changed order: {why}")
-    fields = ", ".join(sorted(k for k in changes if current.get(k) != changes[k]))
-    return Attempt.ok(f"order changed ({fields}), sent to ingest",
-                      emits=((ORDERS_INBOUND, request.external_order_id, Document(changed)),))
+    message = OrderChanges(id=derived(_NS, f"{request.id}:changes"),
+                           external_order_id=request.external_order_id, changes=changes,
+                           source=request.id)
+    return Attempt.ok(f"changes of {', '.join(sorted(changes))} sent to ingest",
+                      emits=((ORDER_CHANGES, request.external_order_id, message),))
