@@ -35,6 +35,7 @@ from orderflow_schemas import (
     FiringOutcome,
     Message,
     OrderAction,
+    OrderChanges,
     OrderEvent,
     OrderStatus,
     TriggerEvaluation,
@@ -47,6 +48,7 @@ from orderflow_schemas.topics import (
     COMMENTS,
     DLQ,
     ORDER_ACTIONS,
+    ORDER_CHANGES,
     ORDER_EVENTS,
     ORDERS_INBOUND,
     Topic,
@@ -56,8 +58,9 @@ pytestmark = pytest.mark.e2e
 
 KNOWN_CONSUMERS: dict[str, set[str]] = defaultdict(set)
 KNOWN_CONSUMERS[ORDERS_INBOUND.name] = {"ingest"}
+KNOWN_CONSUMERS[ORDER_CHANGES.name] = {"ingest"}  # history sees the events they make
 for _t in ALL_TOPICS:
-    if _t not in (ORDERS_INBOUND, DLQ, COMMENTS):
+    if _t not in (ORDERS_INBOUND, ORDER_CHANGES, DLQ, COMMENTS):
         KNOWN_CONSUMERS[_t.name].add("history")  # history projects every other topic
 KNOWN_CONSUMERS[ORDER_EVENTS.name] |= {"trigger-engine", "action-executor"}
 KNOWN_CONSUMERS[ORDER_ACTIONS.name].add("trigger-engine")
@@ -75,6 +78,8 @@ def good(topic: Topic, order_id: str) -> tuple[bytes, str | None]:
                                        sequence=1, order={"externalOrderId": order_id}),
         OrderAction: lambda: OrderAction(action="ConfirmOrder", external_order_id=order_id,
                                          version_tag="v1"),
+        OrderChanges: lambda: OrderChanges(external_order_id=order_id,
+                                           changes={"deliveryMethod": "courier"}),
         TriggerFiring: lambda: TriggerFiring(
             trigger_id="t-1", trigger_name="poison test", event_id="e-1",
             event_name="orderINITIALIZED", external_order_id=order_id,
@@ -159,6 +164,13 @@ def test_every_consumed_topic_survives_each_kind_of_poison(platform: Any) -> Non
                 _eventually(lambda o=order_id: http.get(
                     f"{platform.action_executor}/api/v1/orders/{o}/external-actions").status_code
                     == 200, what="the executor knows the order")
+        if topic is ORDER_CHANGES:
+            # Changes apply only to an order ingest has processed: the good inbound order's.
+            order_id = goods[ORDERS_INBOUND.name][0]
+            with httpx.Client(headers=platform.headers, timeout=10) as http:
+                _eventually(lambda o=order_id: http.get(
+                    f"{platform.ingest}/api/v1/orders/{o}").status_code == 200,
+                    what="ingest processed the order")
         kinds = poisons(topic, order_id)
         value, message_id = good(topic, order_id)
         for kind, poison in kinds.items():  # one key: one partition, in this order
@@ -188,6 +200,10 @@ def test_every_consumed_topic_survives_each_kind_of_poison(platform: Any) -> Non
             if topic is ORDERS_INBOUND:
                 _eventually(lambda o=order_id: http.get(
                     f"{platform.ingest}/api/v1/orders/{o}").status_code == 200)
+            elif topic is ORDER_CHANGES:
+                _eventually(lambda o=order_id: http.get(f"{platform.ingest}/api/v1/orders/{o}")
+                            .json()["order"].get("deliveryMethod") == "courier",
+                            what="the good changes applied")
             else:
                 _eventually(lambda o=order_id, m=message_id: m in {
                     e["id"] for e in http.get(f"{platform.history}/api/v1/orders/{o}/timeline")
