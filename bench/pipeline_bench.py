@@ -200,13 +200,19 @@ async def wait_sink(session: aiohttp.ClientSession, sink: str, expected: set[str
         await asyncio.sleep(0.2)
 
 
+def first_arrivals(seen: list[tuple[str, float, str]]) -> dict[str, float]:
+    """When each order's first webhook reached the sink."""
+    first: dict[str, float] = {}
+    for order, at, _ in seen:
+        first.setdefault(order, at)
+    return first
+
+
 def report(label: str, orders: int, requests: int, seconds: float, sent: dict[str, float],
            expected: set[str], seen: list[tuple[str, float, str]], cpu: dict[str, float],
            answered_at: float) -> None:
     counts = Counter(s[0] for s in seen if s[0] in expected)
-    first = {}
-    for order, at, _ in seen:
-        first.setdefault(order, at)
+    first = first_arrivals(seen)
     ids = Counter(s[2] for s in seen if s[0] in expected and s[2])
     latencies = sorted((first[o] - sent[o]) * 1000 for o in expected if o in first)
     delivered = len(latencies)
@@ -329,10 +335,7 @@ async def run(args: argparse.Namespace, urls: dict[str, str], meter: CpuMeter,
             seen = await wait_sink(session, sink, expected, args.timeout)
             cpu = _delta(before, meter.sample())
             report(label, count, requests, seconds, sent, expected, seen, cpu, answered_at)
-            first: dict[str, float] = {}
-            for order, at, _ in seen:
-                first.setdefault(order, at)
-            await asyncio.to_thread(stages.report, bootstrap, sent, first)
+            await asyncio.to_thread(stages.report, bootstrap, sent, first_arrivals(seen))
 
     payloads = [orjson.dumps(make_order("raw", n, True)) for n in range(args.single or 5000)]
     raw_baseline(bootstrap, payloads)

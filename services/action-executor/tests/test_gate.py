@@ -91,12 +91,12 @@ def test_only_a_busy_endpoint_with_a_closed_breaker_is_full() -> None:
 
 
 async def test_requests_queue_for_a_busy_endpoint_first_come_first_served() -> None:
-    queue = SlotQueue(per_endpoint=2, seconds=1.0)
-    first = asyncio.create_task(queue.wait("a"))
-    second = asyncio.create_task(queue.wait("a"))
+    queue = SlotQueue(per_endpoint=2)
+    first = asyncio.create_task(queue.wait("a", 1.0))
+    second = asyncio.create_task(queue.wait("a", 1.0))
     await asyncio.sleep(0)
     assert queue.waiting("a") == 2
-    assert await queue.wait("a") is False  # the queue is full: handed back at once
+    assert await queue.wait("a", 1.0) is False  # the queue is full: handed back at once
     queue.freed("b")  # another endpoint's slot frees nobody here
     queue.freed("a")
     assert await first is True and not second.done()
@@ -105,7 +105,7 @@ async def test_requests_queue_for_a_busy_endpoint_first_come_first_served() -> N
 
 
 async def test_a_request_queues_for_a_slot_only_so_long() -> None:
-    queue = SlotQueue(per_endpoint=4, seconds=0.05)
-    assert await queue.wait("a") is False
+    queue = SlotQueue(per_endpoint=4)
+    assert await queue.wait("a", 0.05) is False
     assert queue.waiting("a") == 0
     queue.freed("a")  # nobody left to wake: harmless

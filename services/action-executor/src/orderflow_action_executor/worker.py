@@ -64,7 +64,7 @@ class Worker:
         self._slots = asyncio.Semaphore(settings.concurrency)
         # Four times the endpoint's slots may queue: with only as many, a crowd for one busy
         # endpoint went back to the database and its webhooks' p99 doubled (pipeline bench).
-        self.slot_queue = SlotQueue(4 * settings.endpoint_concurrency, QUEUE_SECONDS)
+        self.slot_queue = SlotQueue(4 * settings.endpoint_concurrency)
         self._queued = 0  # tasks queuing for an endpoint's slot: they take no executor slot
         self._deferrals: GroupCommit[tuple[str, int, float]] = GroupCommit(self._defer_all)
         self._stopping = asyncio.Event()

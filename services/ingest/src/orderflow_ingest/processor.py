@@ -68,8 +68,8 @@ class OrderProcessor:
         self._changes_topic = ORDER_CHANGES.qualified(prefix)
 
     async def _documents(self, conn: asyncpg.Connection,
-                         records: Sequence[Record]) -> list[tuple[Record, OrderDocument, str]]:
-        """Each record's order and event id. An inbound record carries the order whole; changes
+                         records: Sequence[Record]) -> list[tuple[Record, OrderDocument]]:
+        """Each record's order. An inbound record carries the order whole; changes
         are merged onto the order as it stands before them (the last version earlier in this
         batch, else the stored one). DecodeError: poison."""
         items = [(r, decode(OrderChanges, r.value) if r.topic == self._changes_topic
@@ -86,7 +86,7 @@ class OrderProcessor:
             if document.externalOrderId in wanted:
                 current[document.externalOrderId] = document.model_dump(mode="json",
                                                                         exclude_unset=True)
-            out.append((record, document, event_id_of(record)))
+            out.append((record, document))
         return out
 
     async def __call__(self, records: Sequence[Record]) -> None:
@@ -96,15 +96,16 @@ class OrderProcessor:
             # serialises processors, and it is idempotent (matching again finds the customers
             # it made), so a batch handed over again is matched the same way.
             async with conn.transaction():
-                matched = await link_customers(conn, [o for _, o, _ in orders])
+                matched = await link_customers(conn, [o for _, o in orders])
             async with conn.transaction():
                 fresh = await positions.unseen(conn, list(zip(orders, matched, strict=True)),
                                                lambda m: m[0][0])
-                states = await self._current(conn, {o.externalOrderId for (_, o, _), _ in fresh})
+                states = await self._current(conn, {o.externalOrderId for (_, o), _ in fresh})
                 events: list[OrderEvent] = []
-                for (_, order, event_id), customer_id in fresh:
+                for (record, order), customer_id in fresh:
                     previous, sequence = states.get(order.externalOrderId, (None, 0))
-                    event = event_for(previous, order, event_id, customer_id, sequence + 1)
+                    event = event_for(previous, order, event_id_of(record), customer_id,
+                                      sequence + 1)
                     if event is not None:
                         states[order.externalOrderId] = (event.order, event.sequence)
                         events.append(event)

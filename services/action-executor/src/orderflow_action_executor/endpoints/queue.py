@@ -5,9 +5,10 @@ here, first come first served, for one of them to finish, instead of going back 
 due again in a moment: with one busy endpoint, handing back and claiming again was a quarter of
 the executor's time (py-spy, bench/executor_bench.py) and added up to 0.2 s to a webhook.
 
-The wait is bounded, per endpoint (at most ``per_endpoint`` requests) and in time (``seconds``):
-an endpoint that hangs holds no more than that of the executor, and the rest go back to the
-database as before. Waiting requests keep their claim, whose lease outlasts ``seconds``."""
+The wait is bounded, per endpoint (at most ``per_endpoint`` requests) and in time (the caller's
+``seconds``): an endpoint that hangs holds no more than that of the executor, and the rest go
+back to the database as before. Waiting requests keep their claim, whose lease outlasts the
+wait."""
 
 from __future__ import annotations
 
@@ -17,24 +18,23 @@ from collections import deque
 
 
 class SlotQueue:
-    def __init__(self, per_endpoint: int, seconds: float) -> None:
+    def __init__(self, per_endpoint: int) -> None:
         self.per_endpoint = per_endpoint
-        self.seconds = seconds
         self._waiters: dict[str, deque[asyncio.Future[None]]] = {}
 
     def waiting(self, endpoint_id: str) -> int:
         return len(self._waiters.get(endpoint_id, ()))
 
-    async def wait(self, endpoint_id: str, seconds: float | None = None) -> bool:
+    async def wait(self, endpoint_id: str, seconds: float) -> bool:
         """True when a slot was freed (ask the gate again: another request may have taken it);
-        False when the queue is full or the wait (``seconds``, else the queue's) timed out."""
+        False when the queue is full or ``seconds`` passed."""
         queue = self._waiters.setdefault(endpoint_id, deque())
         if len(queue) >= self.per_endpoint:
             return False
         freed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue.append(freed)
         try:
-            await asyncio.wait_for(freed, self.seconds if seconds is None else seconds)
+            await asyncio.wait_for(freed, seconds)
             return True
         except TimeoutError:
             return False
