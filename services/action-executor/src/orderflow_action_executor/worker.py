@@ -181,9 +181,10 @@ class Worker:
         endpoint is only busy, ``QUEUE_SECONDS`` at most in all); else the seconds after which
         to ask again."""
         deadline = time.monotonic() + QUEUE_SECONDS
-        # Behind those queuing already: a newcomer that took the slot freed for one of them
-        # would leave it to time out (and its webhook seconds late).
-        ask = not self.slot_queue.waiting(endpoint.id) or self.gate.is_open(endpoint.id)
+        # Behind those queuing already while a slot will free up for them: a newcomer that
+        # took it would leave them to time out (and their webhooks seconds late). With none in
+        # flight nothing would wake them, so then it asks the gate itself.
+        ask = not self.slot_queue.waiting(endpoint.id) or not self.gate.full(endpoint.id)
         while True:
             wait = BUSY_WAIT
             if ask:
@@ -192,7 +193,11 @@ class Worker:
                     return None
                 wait = refused
                 if not self.gate.full(endpoint.id):
-                    return wait  # its rate limit or breaker: no slot to queue for
+                    # Its rate limit or breaker: no slot to queue for. The next in the queue
+                    # asks too (this one may have been woken for a slot it did not take, and
+                    # the queue would otherwise wait for a release that never comes).
+                    self.slot_queue.freed(endpoint.id)
+                    return wait
             left = deadline - time.monotonic()
             if left <= 0 or self._queued >= self.settings.concurrency:
                 return wait

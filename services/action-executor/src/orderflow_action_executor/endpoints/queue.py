@@ -41,8 +41,9 @@ class SlotQueue:
         finally:
             with contextlib.suppress(ValueError):
                 queue.remove(freed)
-            if not queue:
-                self._waiters.pop(endpoint_id, None)
+            # Only its own queue: one emptied earlier may have been replaced by a newer one.
+            if not queue and self._waiters.get(endpoint_id) is queue:
+                del self._waiters[endpoint_id]
 
     def freed(self, endpoint_id: str) -> None:
         """A request to the endpoint finished: the longest waiter asks again."""
