@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from orderflow_action_executor.endpoints.gate import EndpointGate
+import pytest
+
+from orderflow_action_executor.endpoints.gate import BUSY_WAIT, BUSY_WAIT_MAX, EndpointGate
 from orderflow_action_executor.endpoints.queue import SlotQueue
 from orderflow_action_executor.endpoints.store import _under
 
@@ -58,6 +60,21 @@ def test_a_success_between_failures_keeps_it_closed() -> None:
         gate.admit("a")
         gate.release("a", succeeded=ok)
     assert not gate.is_open("a")
+
+
+def test_a_request_finding_an_endpoint_busy_waits_longer_the_longer_it_has_freed_nothing() -> None:
+    clock = Clock()
+    gate = EndpointGate(concurrency=1, threshold=3, cooldown=10, clock=clock)
+    assert gate.admit("a") is None
+    clock.now += 0.05
+    assert gate.admit("a") == BUSY_WAIT  # answering fast: ask again soon
+    clock.now += 2
+    assert gate.admit("a") == gate.busy_wait("a") == pytest.approx(2.05)  # nothing back for 2 s
+    clock.now += 60
+    assert gate.admit("a") == BUSY_WAIT_MAX
+    gate.release("a", succeeded=True)
+    assert gate.admit("a") is None
+    assert gate.admit("a") == BUSY_WAIT  # a slot just freed up
 
 
 def test_an_endpoint_covers_urls_under_it_only() -> None:

@@ -29,8 +29,11 @@ def build_app(settings: ExecutorSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A connection per effect in flight: aiohttp's default of 100 in all held the
+        # executor's 200 slots to 100 requests at a time (bench/executor_bench.py).
+        connector = aiohttp.TCPConnector(limit=settings.concurrency, limit_per_host=0)
         async with open_resources(settings, "executor", MIGRATIONS) as res, \
-                aiohttp.ClientSession() as session:
+                aiohttp.ClientSession(connector=connector) as session:
             app.state.resources = res
             app.state.pool = res.pool
             worker = Worker(settings, res.pool, res.producer, session)

@@ -20,8 +20,10 @@ class ExecutorSettings(CommonSettings):
         "made at once: Svix's schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). When they run "
         "out the request is dead (exhausted). A Retry-After on 429 or 503 replaces the wait")
     endpoint_concurrency: int = Field(
-        16, ge=1, description="Requests in flight to one endpoint at once; more wait, without "
-        "taking the slots of other endpoints")
+        64, ge=1, description="Requests in flight to one endpoint at once; more wait, without "
+        "taking the slots of other endpoints. A third of ``concurrency``: one endpoint that "
+        "hangs holds no more than that, and one that answers fast gets enough for thousands a "
+        "second (bench/executor_bench.py)")
     breaker_threshold: int = Field(
         5, ge=1, description="Failures in a row after which an endpoint's circuit breaker opens: "
         "its requests wait instead of taking the executor's time")
@@ -46,7 +48,7 @@ class ExecutorSettings(CommonSettings):
         86400.0, gt=0, description="Seconds a rotated-out endpoint secret keeps signing beside "
         "the new one, so that receivers can switch without losing a webhook")
     retry_jitter: float = Field(0.2, ge=0, le=1, description="Random fraction added to each wait")
-    concurrency: int = Field(64, ge=1, description="Effects performed at the same time")
+    concurrency: int = Field(200, ge=1, description="Effects performed at the same time")
     poll_interval: float = Field(
         5.0, gt=0, description="Longest sleep of an idle worker; new requests wake every "
         "replica at once (PostgreSQL NOTIFY) and a retry coming due wakes it on time, so this "

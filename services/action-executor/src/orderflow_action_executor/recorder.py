@@ -82,7 +82,10 @@ class Recorder:
         self._queue: asyncio.Queue[tuple[Done, asyncio.Future[bool]]] = asyncio.Queue()
 
     async def record(self, done: Done) -> bool:
-        """Wait until ``done`` is recorded and published; False when its claim was lost."""
+        """Wait until ``done`` is recorded (committed, with what it emits in the outbox); False
+        when its claim was lost. Publishing follows: its caller's slot does not wait for the
+        broker's ack (a quarter of a delivery's time on the dev broker), and what a failed
+        publish leaves is the outbox relay's."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((done, future))
         return await future
@@ -93,15 +96,19 @@ class Recorder:
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                kept = await self._write([d for d, _ in batch])
-            except Exception as exc:  # the database or broker: the claims' leases expire and
-                for _, future in batch:  # their requests are attempted again, nothing is lost
+                kept, pending = await self._write([d for d, _ in batch])
+            except Exception as exc:  # the database: the claims' leases expire and their
+                for _, future in batch:  # requests are attempted again, nothing is lost
                     future.set_exception(exc)
                 continue
             for done, future in batch:
                 future.set_result(done.request.id in kept)
+            try:
+                await outbox.publish(self.pool, self.producer, pending)
+            except Exception:  # recorded all the same: the outbox relay publishes it later
+                log.exception("publishing recorded attempts failed; the outbox relay will")
 
-    async def _write(self, batch: list[Done]) -> set[str]:
+    async def _write(self, batch: list[Done]) -> tuple[set[str], list[outbox.Pending]]:
         async with self.pool.acquire() as conn, conn.transaction():
             for d in batch:
                 if d.attempt.gone and d.endpoint_id:
@@ -120,8 +127,4 @@ class Recorder:
                                 extra={"request_id": d.request.id, "attempt": d.number})
             pending = await outbox.add(conn, [m for d in batch if d.request.id in kept
                                               for m in d.messages()])
-        try:
-            await outbox.publish(self.pool, self.producer, pending)
-        except Exception:  # recorded all the same: the outbox relay publishes it later
-            log.exception("publishing recorded attempts failed; the outbox relay will")
-        return kept
+        return kept, pending

@@ -32,7 +32,7 @@ from .effects.sms import send_sms
 from .egress import parse_allowed
 from .endpoints import signing
 from .endpoints import store as endpoints
-from .endpoints.gate import BUSY_WAIT, EndpointGate
+from .endpoints.gate import EndpointGate
 from .endpoints.queue import SlotQueue
 from .external_actions.store import ActionStore
 from .intake import CHANNEL
@@ -186,7 +186,7 @@ class Worker:
         # flight nothing would wake them, so then it asks the gate itself.
         ask = not self.slot_queue.waiting(endpoint.id) or not self.gate.full(endpoint.id)
         while True:
-            wait = BUSY_WAIT
+            wait = self.gate.busy_wait(endpoint.id)
             if ask:
                 refused = self.gate.admit(endpoint.id, endpoint.rate_per_second)
                 if refused is None:

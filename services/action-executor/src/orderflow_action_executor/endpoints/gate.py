@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 
 from orderflow_runtime.ratelimit import RateLimiter
 
-BUSY_WAIT = 0.2  # seconds after which a request refused for the concurrency limit asks again
+# A request refused for the concurrency limit asks again after as long as the endpoint has gone
+# without freeing a slot, within these bounds: soon at one that answers, seldom at one that
+# hangs (asking every 0.2 s, the requests of one hanging endpoint were claimed and handed back
+# thousands of times a second, and the healthy deliveries lost a quarter of their rate).
+BUSY_WAIT = 0.2
+BUSY_WAIT_MAX = 5.0
 
 
 @dataclass
@@ -27,6 +32,7 @@ class _State:
     failures: int = 0
     open_until: float = 0.0
     probing: bool = False
+    freed_at: float = 0.0  # when a slot last freed up (or the endpoint started being busy)
     rate: float | None = None
     limiter: RateLimiter | None = field(default=None, repr=False)
 
@@ -56,18 +62,30 @@ class EndpointGate:
         if half_open and state.probing:
             return min(self.cooldown, 1.0)
         if state.in_flight >= self.concurrency:
-            return BUSY_WAIT
+            return self._busy_wait(state, now)
         if state.limiter is not None and (wait := state.limiter.acquire(endpoint_id)) > 0:
             return wait
         if half_open:  # marked only for a request that goes out: one that waits holds none
             state.probing = True
+        if state.in_flight == 0:
+            state.freed_at = now
         state.in_flight += 1
         return None
+
+    def busy_wait(self, endpoint_id: str) -> float:
+        """Seconds after which a request that found the endpoint busy should ask again."""
+        state = self._states.get(endpoint_id)
+        return BUSY_WAIT if state is None else self._busy_wait(state, self.clock())
+
+    @staticmethod
+    def _busy_wait(state: _State, now: float) -> float:
+        return min(max(now - state.freed_at, BUSY_WAIT), BUSY_WAIT_MAX)
 
     def release(self, endpoint_id: str, succeeded: bool) -> None:
         state = self._states[endpoint_id]
         state.in_flight -= 1
         state.probing = False
+        state.freed_at = self.clock()
         if succeeded:
             state.failures = 0
             return
