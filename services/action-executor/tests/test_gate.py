@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from orderflow_action_executor.endpoints.gate import BUSY_WAIT, BUSY_WAIT_MAX, EndpointGate
 from orderflow_action_executor.endpoints.queue import SlotQueue
 from orderflow_action_executor.endpoints.store import _under
