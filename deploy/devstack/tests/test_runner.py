@@ -1,8 +1,9 @@
 """The platform runner as ``make run`` uses it: in the background, with no terminal.
 
 Run twice on the same ports: the first run is stopped with SIGTERM and must leave nothing
-behind; the second must start all the same, and when one of its services dies it must stop
-everything and exit non-zero."""
+behind; the second must start all the same, start a service killed with SIGKILL again (as
+compose's ``restart: unless-stopped`` does), and when the service dies once more than it may
+restart, stop everything and exit non-zero."""
 
 from __future__ import annotations
 
@@ -128,13 +129,26 @@ def test_runner_starts_everything_and_a_signal_stops_everything(
     assert not [p for p in _ports(runner_env) if net.port_is_open("127.0.0.1", p)]
     assert (Path(runner_env["ORDERFLOW_DEV_RUN_DIR"]) / "logs" / "ingest.log").exists()
 
-    # A second run on the same ports works; a service that dies takes the platform down.
-    runner, _urls, children = _start(runner_env)
+    # A second run on the same ports works; a service killed is started again, and one that
+    # keeps dying (more than ORDERFLOW_DEV_MAX_RESTARTS times a minute) takes the platform down.
+    runner_env["ORDERFLOW_DEV_MAX_RESTARTS"] = "1"
+    runner, urls, children = _start(runner_env)
     try:
         victim = next(p for p in children if "orderflow-history" in " ".join(p.cmdline()))
         victim.kill()
+        runner.wait_for("history exited with code -9; starting it again", timeout=10)
+        deadline = time.monotonic() + 60
+        while not launcher.healthy(urls["history"]) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert launcher.healthy(urls["history"]), "history was not started again"
+        assert runner.process.poll() is None
+        again = next(p for p in _children(runner.process.pid)
+                     if "orderflow-history" in " ".join(p.cmdline()))
+        assert again.pid != victim.pid
+        children.append(again)
+        again.kill()
         assert runner.process.wait(60) == 1
-        runner.wait_for("error: history exited", timeout=5)
+        runner.wait_for("error: history exited with code -9, after 1 restart(s)", timeout=5)
     finally:
         runner.kill()
     assert _gone(children), [p.cmdline() for p in children if p.is_running()]

@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import net, procs
@@ -46,12 +46,19 @@ class ServiceFailed(RuntimeError):
 
 @dataclass
 class RunningService:
-    """A launched service: where it answers, its process and its log."""
+    """A launched service: where it answers, its process and its log, and how it was started
+    (so that it can be started again)."""
 
     spec: ServiceSpec
     url: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    argv: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def restart(self) -> None:
+        """Start the service again as it was started, its output appended to the same log."""
+        self.process = procs.spawn(self.argv, self.env, self.log_path, append=True)
 
     def failure(self, what: str) -> ServiceFailed:
         """An error naming the service, saying ``what`` happened, with the tail of its log."""
@@ -99,9 +106,11 @@ def launch(specs: Sequence[ServiceSpec], env: Mapping[str, str], ports: Mapping[
     try:
         for spec in specs:
             port, log_path = ports[spec.name], log_dir / f"{spec.name}.log"
-            process = procs.spawn([str(script_path(spec.script))],
-                                  {**urls, **env, "ORDERFLOW_HTTP_PORT": str(port)}, log_path)
-            started.append(RunningService(spec, f"http://{host}:{port}", process, log_path))
+            argv = (str(script_path(spec.script)),)
+            service_env = {**urls, **env, "ORDERFLOW_HTTP_PORT": str(port)}
+            process = procs.spawn(argv, service_env, log_path)
+            started.append(RunningService(spec, f"http://{host}:{port}", process, log_path,
+                                          argv, service_env))
     except BaseException:
         stop_all(started)
         raise

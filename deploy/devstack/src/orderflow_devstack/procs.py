@@ -26,10 +26,12 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def spawn(argv: Sequence[str], env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """Start ``argv`` with no stdin, stdout and stderr into ``log_path`` (truncated first)."""
+def spawn(argv: Sequence[str], env: Mapping[str, str], log_path: Path,
+          append: bool = False) -> subprocess.Popen[bytes]:
+    """Start ``argv`` with no stdin, stdout and stderr into ``log_path`` (truncated first,
+    unless ``append``)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log:
+    with log_path.open("ab" if append else "wb") as log:
         return subprocess.Popen(
             list(argv), env=dict(env), stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,

@@ -6,7 +6,11 @@ and creates a fresh ``orderflow_dev`` database unless ``ORDERFLOW_DATABASE_URL``
 in-memory broker forgets every topic and offset when it stops, so the read models start over with
 it); generates an API key unless ``ORDERFLOW_API_KEYS`` is set; then launches the four services
 and waits for their ``/healthz``. SIGINT or SIGTERM stops everything it started: services first,
-then the broker and an embedded PostgreSQL. If a service dies, everything stops with exit code 1.
+then the broker and an embedded PostgreSQL. A service that dies (a crash, ``kill -9``) is started
+again, as ``restart: unless-stopped`` does in ``docker-compose.yml``: what it was doing is in the
+broker and the database, so nothing is lost. One that dies more than ``ORDERFLOW_DEV_MAX_RESTARTS``
+times within a minute, or the broker dying (its data was in memory), stops everything with exit
+code 1.
 
 Variables of the runner itself (the services read their own ``ORDERFLOW_*``):
 
@@ -14,6 +18,7 @@ Variables of the runner itself (the services read their own ``ORDERFLOW_*``):
 - ``ORDERFLOW_DEV_<SERVICE>_PORT``: a service's port, e.g. ``ORDERFLOW_DEV_TRIGGER_ENGINE_PORT``
 - ``ORDERFLOW_DEV_SERVICES``: comma-separated subset of the services to run (all four)
 - ``ORDERFLOW_DEV_READY_TIMEOUT``: seconds to wait for every ``/healthz`` (90)
+- ``ORDERFLOW_DEV_MAX_RESTARTS``: restarts of one service within a minute before giving up (5)
 - ``ORDERFLOW_DEV_RUN_DIR``: logs and embedded PostgreSQL data (``<repo>/.run``)
 - ``ORDERFLOW_DEV_SMTP_PORT`` / ``ORDERFLOW_DEV_SMS_PORT``: ports of the local SMTP and SMS sinks
   (1025 / 8090) that the e-mail and SMS effects use unless ``ORDERFLOW_SMTP_HOST`` /
@@ -149,13 +154,25 @@ def start(stack: Stack, env: dict[str, str]) -> str:
     return api_key
 
 
-def watch(stack: Stack) -> None:
-    """Stay in the foreground until a signal, or until a child dies (then raise)."""
+def watch(stack: Stack, max_restarts: int = 5, window: float = 60.0) -> None:
+    """Stay in the foreground until a signal; start a service that died again, unless it died
+    more than ``max_restarts`` times within ``window`` seconds (then raise, as when the broker
+    dies)."""
+    restarts: dict[str, list[float]] = {}
     while True:
         for service in stack.services:
             code = service.process.poll()
-            if code is not None:
-                raise service.failure(f"exited with code {code}")
+            if code is None:
+                continue
+            now = time.monotonic()
+            recent = [t for t in restarts.get(service.spec.name, []) if now - t < window]
+            if len(recent) >= max_restarts:
+                raise service.failure(f"exited with code {code}, after {len(recent)} "
+                                      f"restart(s) in {window:.0f} s")
+            restarts[service.spec.name] = [*recent, now]
+            say(f"{service.spec.name} exited with code {code}; starting it again "
+                f"(log: {service.log_path})")
+            service.restart()
         if stack.broker is not None and not stack.broker.alive():
             raise BrokerError(f"the broker exited; see {stack.broker.log_path}")
         time.sleep(0.5)
@@ -172,7 +189,7 @@ def main() -> None:
             say(f"{service.spec.name:<16}{service.url}")
         say(f"API key: {api_key}")
         say("Ctrl+C (or SIGTERM) stops everything")
-        watch(stack)
+        watch(stack, int(os.environ.get("ORDERFLOW_DEV_MAX_RESTARTS", "5")))
     except Interrupted as sig:
         say(f"{sig}: stopping")
     except (launcher.ServiceFailed, BrokerError) as exc:
