@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import json
+import socket
 
+import aiohttp
 import pytest
-from orderflow_action_executor.egress import EgressRefused, check_url, parse_allowed
+from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
+from orderflow_action_executor.egress import (
+    EgressRefused,
+    GuardedResolver,
+    check_url,
+    parse_allowed,
+)
 from orderflow_action_executor.templates import (
     TemplateError,
     context_for,
@@ -99,3 +108,50 @@ async def test_allow_list_only_refuses_public_hosts_too() -> None:
 async def test_a_url_with_a_broken_port_is_refused_not_raised() -> None:
     with pytest.raises(EgressRefused, match="not a valid URL"):
         await check_url("http://127.0.0.1:99999/x", parse_allowed("127.0.0.1"))
+
+
+class Rebinding(AbstractResolver):
+    """A name whose answer changed after ``check_url`` looked: it now points at ``address``."""
+
+    def __init__(self, *addresses: str) -> None:
+        self.addresses = addresses
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        return [ResolveResult(hostname=host, host=a, port=port, family=socket.AF_INET, proto=0,
+                              flags=0) for a in self.addresses]
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_a_name_rebound_inside_after_the_check_is_not_connected_to() -> None:
+    async def inside(_request: web.Request) -> web.Response:
+        return web.Response(text="inside")
+
+    app = web.Application()
+    app.router.add_post("/hook", inside)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    url = f"http://rebind.example:{port}/hook"
+    try:
+        guarded = aiohttp.TCPConnector(resolver=GuardedResolver(frozenset(),
+                                                                Rebinding("127.0.0.1")))
+        async with aiohttp.ClientSession(connector=guarded) as http:
+            with pytest.raises(aiohttp.ClientConnectorError, match="internal addresses"):
+                await http.post(url)
+        allowed = aiohttp.TCPConnector(resolver=GuardedResolver(
+            parse_allowed(f"rebind.example:{port}"), Rebinding("127.0.0.1")))
+        async with aiohttp.ClientSession(connector=allowed) as http, \
+                http.post(url) as answer:
+            assert await answer.text() == "inside"  # listed by the operator: allowed
+    finally:
+        await runner.cleanup()
+
+
+async def test_only_the_public_addresses_of_a_name_are_kept() -> None:
+    guard = GuardedResolver(frozenset(), Rebinding("93.184.215.14", "10.0.0.5", "169.254.169.254"))
+    assert [r["host"] for r in await guard.resolve("mixed.example", 443)] == ["93.184.215.14"]

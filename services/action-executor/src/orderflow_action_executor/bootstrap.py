@@ -15,6 +15,7 @@ from orderflow_schemas.topics import ACTION_REQUESTS, COMMENTS, ORDER_EVENTS
 
 from .api import action_templates, dead, endpoints, external_actions, tasks
 from .config import ExecutorSettings
+from .egress import GuardedResolver, parse_allowed
 from .external_actions.comments import CommentIntake
 from .external_actions.orders import KnownOrders
 from .intake import RequestIntake
@@ -31,7 +32,9 @@ def build_app(settings: ExecutorSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # A connection per effect in flight: aiohttp's default of 100 in all held the
         # executor's 200 slots to 100 requests at a time (bench/executor_bench.py).
-        connector = aiohttp.TCPConnector(limit=settings.concurrency, limit_per_host=0)
+        connector = aiohttp.TCPConnector(
+            limit=settings.concurrency, limit_per_host=0,
+            resolver=GuardedResolver(parse_allowed(settings.allowed_hosts)))
         async with open_resources(settings, "executor", MIGRATIONS) as res, \
                 aiohttp.ClientSession(connector=connector) as session:
             app.state.resources = res

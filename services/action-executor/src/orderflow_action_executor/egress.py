@@ -2,7 +2,10 @@
 
 Loopback, private, link-local (which holds cloud metadata at 169.254.169.254), reserved and
 multicast addresses are refused unless the host or host:port is in ``ORDERFLOW_ALLOWED_HOSTS``.
-The check resolves the name, so a public name that points inside is refused too. With
+The check resolves the name, so a public name that points inside is refused too; and the HTTP
+client resolves through ``GuardedResolver``, which drops internal addresses again at connection
+time, so a name whose answer changes between the check and the connection (DNS rebinding) does
+not get inside either. With
 ``allow_list_only`` (``ORDERFLOW_EGRESS=allow-list-only``) every host not listed is refused,
 public ones too: a locked-down deployment, and every test run, whose fuzzed triggers may name
 any address."""
@@ -10,9 +13,13 @@ any address."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import socket
 from urllib.parse import urlsplit
+
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 
 
 class EgressRefused(Exception):
@@ -55,3 +62,31 @@ async def check_url(url: str, allowed: frozenset[str], allow_list_only: bool = F
             raise EgressRefused(
                 f"{host} resolves to {ip}, an internal address; list it in "
                 "ORDERFLOW_ALLOWED_HOSTS to allow it")
+
+
+class GuardedResolver(AbstractResolver):
+    """The HTTP client's resolver: the addresses it connects to are the ones checked. Those of
+    a host not in ``allowed`` are kept only when public; none left is a connection error (the
+    attempt fails and is retried; ``check_url`` refuses the next one for good if the name still
+    points inside)."""
+
+    def __init__(self, allowed: frozenset[str], inner: AbstractResolver | None = None) -> None:
+        self.allowed = allowed
+        self._inner = inner or DefaultResolver()
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        name = host.lower()
+        if name in self.allowed or f"{name}:{port}" in self.allowed:
+            return results
+        public = [r for r in results if not _internal(ipaddress.ip_address(r["host"]))]
+        if not public:
+            raise OSError(errno.EACCES, f"{host} resolves only to internal addresses "
+                          f"({', '.join(r['host'] for r in results)}); list it in "
+                          "ORDERFLOW_ALLOWED_HOSTS to allow it")
+        return public
+
+    async def close(self) -> None:
+        await self._inner.close()
+
