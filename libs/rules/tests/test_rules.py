@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from orderflow_rules import DataScope, ExpressionError, compile_condition
+from orderflow_rules.expressions import reads_of
 from orderflow_schemas import Condition
 
 
@@ -25,3 +26,16 @@ def test_fields_lists_and_cel_over_an_order() -> None:
 def test_an_expression_naming_unknown_things_does_not_compile() -> None:
     with pytest.raises(ExpressionError, match="unknown names shop"):
         compile_condition(Condition(expression="shop.open"), 0)
+
+
+def test_what_an_expression_reads_of_each_root() -> None:
+    roots = frozenset({"order", "event", "customer"})
+    assert reads_of("order.totalCost > 5 && has(order . coupon)", frozenset({"order"})) == {
+        ("order", "totalCost"), ("order", "coupon")}
+    assert reads_of("size(order) > 2 && order.x == 1", frozenset({"order"})) == {
+        ("order", None), ("order", "x")}
+    assert reads_of("event.order.id == '1'", roots & {"event"}) == {("event", "order")}
+    assert reads_of("'order' == customer.name", roots - {"event"}) == {
+        ("order", None), ("customer", "name")}
+    assert reads_of("order.items.all(order, order.cost > 1)", frozenset({"order"})) == {
+        ("order", None)}

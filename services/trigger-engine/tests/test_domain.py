@@ -130,16 +130,40 @@ def test_the_index_finds_only_the_triggers_listening_each_once() -> None:
     index.put(trigger(tid="wrong-from", event={"statusChange": {"from": "INITIALIZED"}}))
     index.put(trigger(tid="field", event={"fieldChange": {"field": "deliveryMethod",
                                                           "to": "courier"}}))
+    index.put(trigger(tid="any-field", event={"fieldChange": {"field": "deliveryMethod"}}))
+    index.put(trigger(tid="to-post", event={"fieldChange": {"field": "deliveryMethod",
+                                                            "to": "post"}}))
     index.put(trigger(tid="both", events=["orderDELIVERED", {"statusChange": {}}]))
     index.put(trigger(tid="action", event="action:ConfirmOrder"))
     index.put(trigger(tid="off", enabled=False))
     changed = view(changes=[{"field": "deliveryMethod", "from": "post", "to": "courier"}])
-    assert [t.id for t in index.listening(changed)] == ["both", "field", "name", "status"]
+    assert [t.id for t in index.listening(changed)] == [
+        "any-field", "both", "field", "name", "status"]
     assert [t.id for t in index.listening(view(previous="DELIVERED"))] == ["both", "name"]
     index.remove("both")
     index.put(trigger(tid="name", event="orderUPDATED", revision=2))
     index.put(trigger(tid="name", revision=1))  # late, older: ignored
     assert [t.id for t in index.listening(view(previous="DELIVERED"))] == []
+
+
+@pytest.mark.parametrize("expression", [
+    "order.totalCost > 500 && order.deliveryMethod == 'courier'",
+    "has(order.coupon)",  # a field the order does not have stays missing
+    "order.items.exists(i, i.category == 'devices') && size(order.items) == 2",
+    "size(order) == 7",  # the order used whole
+    "order['totalCost'] == 1000",
+    "'order' in event && event.name == 'orderDELIVERED'",
+    "customer.emailValid && customer.deliveredOrders == 3",
+    "order.items.exists(order, order.cost > 100)",  # a macro variable named like the root
+])
+def test_an_expression_sees_the_same_data_whatever_the_others_on_the_event_read(
+        expression: str) -> None:
+    shared = scope()
+    first = compile_condition(Condition(expression="order.totalCost > 1"), 0)
+    assert first.test(shared) == (True, True)  # the context now holds one field of the order
+    check = compile_condition(Condition(expression=expression), 1)
+    assert check.test(shared) == check.test(scope())
+    assert first.test(shared) == (True, True)
 
 
 def test_cheap_conditions_run_first_and_the_first_failure_is_named() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from orderflow_schemas import Condition, Operator
 
-from .expressions import VARIABLES, compile_expression, run
+from .expressions import VARIABLES, compile_expression, reads_of, run
 from .scope import Scope
 
 Test = Callable[[Scope], tuple[bool, Any]]
@@ -89,8 +89,8 @@ def compile_condition(c: Condition, index: int) -> Check:
     """``ValueError`` (``ExpressionError``) when it cannot be compiled."""
     if c.expression is not None:
         program = compile_expression(c.expression)
-        roots = frozenset(program.variables()) & VARIABLES
-        return Check.of(c, c.expression, 30, lambda s: run(program, s.cel_context(roots)),
+        reads = reads_of(c.expression, frozenset(program.variables()) & VARIABLES)
+        return Check.of(c, c.expression, 30, lambda s: run(program, s.cel_context(reads)),
                         index)
     assert c.field is not None and c.op is not None
     path, op, want = c.field, c.op, c.value

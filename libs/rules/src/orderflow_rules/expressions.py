@@ -23,6 +23,27 @@ FUNCTIONS = frozenset({
 _BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 
 
+# A root name where it is used, not where it is a field (``event.order``), and the field it
+# selects, if any.
+_ROOT_USE = re.compile(r"(?<![\w.])(order|event|customer)\b(?:\s*\.\s*([A-Za-z_]\w*))?")
+
+# What an expression reads of each root: (root, field) when it only selects fields of it
+# (``order.totalCost``), (root, None) when it may use it whole (``size(order)``, ``order["x"]``,
+# the name in a string, a macro variable of that name).
+Reads = frozenset[tuple[str, str | None]]
+
+
+def reads_of(source: str, roots: frozenset[str]) -> Reads:
+    bound = set(_BOUND.findall(source))
+    found: set[tuple[str, str | None]] = set()
+    for match in _ROOT_USE.finditer(source):
+        root, name = match.group(1), match.group(2)
+        if root in roots:
+            found.add((root, None if name is None or root in bound else name))
+    seen = {root for root, _ in found}
+    return frozenset(found | {(root, None) for root in roots - seen})
+
+
 class ExpressionError(ValueError):
     """The expression does not compile or names something unknown."""
 

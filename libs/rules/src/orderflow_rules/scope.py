@@ -7,6 +7,8 @@ from typing import Any, Protocol
 
 import cel
 
+from .expressions import Reads
+
 
 class Scope(Protocol):
     data: dict[str, Any]
@@ -15,7 +17,9 @@ class Scope(Protocol):
     @property
     def changes(self) -> tuple[dict[str, Any], ...]: ...
 
-    def cel_context(self, roots: frozenset[str]) -> cel.Context: ...
+    def cel_context(self, reads: Reads) -> cel.Context:
+        """A context holding at least what ``reads`` names (``expressions.reads_of``)."""
+        ...
 
 
 class DataScope:
@@ -32,7 +36,7 @@ class DataScope:
     def changes(self) -> tuple[dict[str, Any], ...]:
         return self._changes
 
-    def cel_context(self, roots: frozenset[str]) -> cel.Context:
+    def cel_context(self, reads: Reads) -> cel.Context:
         if self._cel is None:
             self._cel = cel.Context(self.data)
         return self._cel

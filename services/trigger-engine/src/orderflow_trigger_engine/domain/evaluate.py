@@ -24,11 +24,11 @@ from orderflow_schemas import (
 )
 from orderflow_schemas.effects import Effect
 from orderflow_schemas.ids import derived
-from orderflow_schemas.triggers import duration
+from orderflow_schemas.triggers import Listen, duration
 
 from .events import EventView, Key
 from .ledger import Ledger
-from .listening import key_of, matches
+from .listening import key_of, matches, told_by_key
 from .scope import Scope
 from .timing import due_at
 
@@ -51,19 +51,25 @@ class CompiledTrigger:
     checks: tuple[Check, ...]
     keys: frozenset[Key]
     stops: tuple[Check, ...] = ()
+    listens: tuple[Listen, ...] = ()
+    # Every listen is told by its index key alone (a name, a field changed to anything, a
+    # status changed from anything): an event found under one of the keys is listened to.
+    by_key_alone: bool = False
 
     @classmethod
     def of(cls, definition: TriggerDefinition) -> CompiledTrigger:
+        listens = tuple(definition.listens())
         return cls(definition, _compiled(definition.conditions, "conditions"),
-                   frozenset(key_of(listen) for listen in definition.listens()),
-                   _compiled(definition.stop_when, "stopWhen"))
+                   frozenset(key_of(listen) for listen in listens),
+                   _compiled(definition.stop_when, "stopWhen"), listens,
+                   all(told_by_key(listen) for listen in listens))
 
     @property
     def id(self) -> str:
         return self.definition.id
 
     def listens_to(self, event: EventView) -> bool:
-        return any(matches(listen, event) for listen in self.definition.listens())
+        return any(matches(listen, event) for listen in self.listens)
 
 
 def _compiled(conditions: Sequence[Condition], where: str) -> tuple[Check, ...]:

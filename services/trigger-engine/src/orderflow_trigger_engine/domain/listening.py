@@ -18,6 +18,17 @@ def key_of(listen: Listen) -> Key:
     return ("field", listen.field_change.field.removeprefix("order."))
 
 
+def told_by_key(listen: Listen) -> bool:
+    """Whether an event filed under ``key_of(listen)`` always matches it (``EventView.index_keys``
+    offers a status key only for a status change, a field key only for a changed field)."""
+    if isinstance(listen, str):
+        return True
+    if listen.status_change is not None:
+        return listen.status_change.from_ is None
+    assert listen.field_change is not None
+    return listen.field_change.to is None
+
+
 def matches(listen: Listen, event: EventView) -> bool:
     if isinstance(listen, str):
         return listen == event.name

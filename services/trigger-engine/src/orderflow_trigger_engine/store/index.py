@@ -64,4 +64,4 @@ class TriggerIndex:
             bucket = self._by_key.get(key)
             if bucket:
                 found.update(bucket)
-        return [t for _, t in sorted(found.items()) if t.listens_to(event)]
+        return [t for _, t in sorted(found.items()) if t.by_key_alone or t.listens_to(event)]
