@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from orderflow_rules import Check, compile_condition
@@ -52,6 +52,7 @@ class CompiledTrigger:
     keys: frozenset[Key]
     stops: tuple[Check, ...] = ()
     listens: tuple[Listen, ...] = ()
+    delay: timedelta = timedelta(0)  # parsed once, not per firing
     # Every listen is told by its index key alone (a name, a field changed to anything, a
     # status changed from anything): an event found under one of the keys is listened to.
     by_key_alone: bool = False
@@ -62,7 +63,7 @@ class CompiledTrigger:
         return cls(definition, _compiled(definition.conditions, "conditions"),
                    frozenset(key_of(listen) for listen in listens),
                    _compiled(definition.stop_when, "stopWhen"), listens,
-                   all(told_by_key(listen) for listen in listens))
+                   definition.delay_time, all(told_by_key(listen) for listen in listens))
 
     @property
     def id(self) -> str:
@@ -83,15 +84,17 @@ def _compiled(conditions: Sequence[Condition], where: str) -> tuple[Check, ...]:
     return tuple(checks)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ConditionResult:
+    # Not frozen: one is made per condition per trigger per event, and a frozen dataclass's
+    # __init__ (object.__setattr__ per field) cost a twentieth of the engine's time.
     index: int
     label: str
     holds: bool
     value: Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evaluation:
     """One trigger on one event: whether it fires and the conditions checked, in the order run."""
 
@@ -206,7 +209,7 @@ def decide(event: EventView, triggers: Sequence[CompiledTrigger], scope: Scope,
         if reason is not None:
             verdicts.append(base.verdict(FiringOutcome.SKIPPED, reason=reason))
             continue
-        wait = d.delay_time
+        wait = trigger.delay
         # A delay counts from when the event happened (an event read late waits less); no
         # delay means now, whatever the clocks upstream say.
         due = due_at((event.at or now) if wait else now, wait, d.schedule)
