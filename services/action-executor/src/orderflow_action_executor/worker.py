@@ -32,7 +32,7 @@ from .effects.sms import send_sms
 from .egress import parse_allowed
 from .endpoints import signing
 from .endpoints import store as endpoints
-from .endpoints.gate import EndpointGate
+from .endpoints.gate import BUSY_WAIT, EndpointGate
 from .endpoints.queue import SlotQueue
 from .external_actions.store import ActionStore
 from .intake import CHANNEL
@@ -199,7 +199,9 @@ class Worker:
                     self.slot_queue.freed(endpoint.id)
                     return wait
             left = deadline - time.monotonic()
-            if left <= 0 or self._queued >= self.settings.concurrency:
+            # Queue only at an endpoint that frees slots (one that has freed none for a while
+            # hangs: its requests go back to the database to wait there, holding nothing).
+            if left <= 0 or self._queued >= self.settings.concurrency or wait > BUSY_WAIT:
                 return wait
             self._queued += 1
             self._wake.set()  # this task's executor slot is free while it queues
