@@ -1,5 +1,6 @@
 """What the executor's tests share: a real SMTP server (aiosmtpd) that keeps what it receives,
-and the executor served in-process with a client of its API."""
+local HTTP servers for effects to call, and the executor served in-process with a client of its
+API."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from orderflow_action_executor.bootstrap import build_app
@@ -34,6 +36,19 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
     controller.start()
     yield box, port
     controller.stop()
+
+
+@asynccontextmanager
+async def http_server(app: web.Application) -> AsyncIterator[int]:
+    """``app`` served on a free local port, which it yields, until the block ends."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    finally:
+        await runner.cleanup()
 
 
 @asynccontextmanager

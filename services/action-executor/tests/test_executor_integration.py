@@ -27,6 +27,8 @@ from orderflow_schemas import (
 )
 from orderflow_schemas.topics import ACTION_REQUESTS, ACTION_RESULTS, DLQ, EXTERNAL_ACTIONS
 
+from .conftest import http_server
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
@@ -50,12 +52,8 @@ async def hook_server() -> AsyncIterator[tuple[dict[str, Hook], int]]:
 
     app = web.Application()
     app.router.add_post("/{name}", route)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield hooks, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    await runner.cleanup()
+    async with http_server(app) as port:
+        yield hooks, port
 
 
 @pytest.fixture(scope="module")

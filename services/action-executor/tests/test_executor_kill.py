@@ -27,6 +27,8 @@ from orderflow_runtime.kafka import EventProducer
 from orderflow_schemas import ActionRequest, ActionResult, HttpEffect, decode
 from orderflow_schemas.topics import ACTION_REQUESTS, ACTION_RESULTS
 
+from .conftest import http_server
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 REQUESTS = 120
 
@@ -50,13 +52,8 @@ async def receiver() -> AsyncIterator[Receiver]:
     r = Receiver(delay=0.5)
     app = web.Application()
     app.router.add_post("/hook", r.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    r.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield r
-    await runner.cleanup()
+    async with http_server(app) as r.port:
+        yield r
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ from orderflow_runtime.kafka import EventProducer
 from orderflow_schemas import ActionRequest, EmailEffect, SmsEffect
 from orderflow_schemas.topics import ACTION_REQUESTS
 
+from .conftest import http_server
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
@@ -34,12 +36,8 @@ async def gateway() -> AsyncIterator[tuple[list[dict[str, Any]], int]]:
 
     app = web.Application()
     app.router.add_post("/sms", sms)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield sent, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    await runner.cleanup()
+    async with http_server(app) as port:
+        yield sent, port
 
 
 class Executor:

@@ -18,6 +18,8 @@ from orderflow_action_executor.intake import RequestIntake
 from orderflow_runtime.kafka import Record
 from orderflow_schemas import ActionRequest, HttpEffect
 
+from .conftest import http_server
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
@@ -31,12 +33,8 @@ async def hook() -> AsyncIterator[tuple[list[float], int]]:
 
     app = web.Application()
     app.router.add_post("/hook", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield calls, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    await runner.cleanup()
+    async with http_server(app) as port:
+        yield calls, port
 
 
 async def test_another_replicas_request_is_performed_without_waiting_for_the_poll(

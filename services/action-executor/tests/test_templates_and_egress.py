@@ -26,6 +26,8 @@ from orderflow_action_executor.templates import (
 from orderflow_schemas import HttpEffect, TriggerSpec
 from pydantic import ValidationError
 
+from .conftest import http_server
+
 CTX = context_for("A 1/2", "job-7", {"totalCost": 12.5, "firstName": 'Ann "The" Lee',
                                      "email": "ann@example.com",
                                      "items": [{"name": "x", "category": "devices"}]}, "cust-1")
@@ -131,13 +133,8 @@ async def test_a_name_rebound_inside_after_the_check_is_not_connected_to() -> No
 
     app = web.Application()
     app.router.add_post("/hook", inside)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    url = f"http://rebind.example:{port}/hook"
-    try:
+    async with http_server(app) as port:
+        url = f"http://rebind.example:{port}/hook"
         guarded = aiohttp.TCPConnector(resolver=GuardedResolver(frozenset(),
                                                                 Rebinding("127.0.0.1")))
         async with aiohttp.ClientSession(connector=guarded) as http:
@@ -148,8 +145,6 @@ async def test_a_name_rebound_inside_after_the_check_is_not_connected_to() -> No
         async with aiohttp.ClientSession(connector=allowed) as http, \
                 http.post(url) as answer:
             assert await answer.text() == "inside"  # listed by the operator: allowed
-    finally:
-        await runner.cleanup()
 
 
 async def test_only_the_public_addresses_of_a_name_are_kept() -> None:

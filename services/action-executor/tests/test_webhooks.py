@@ -21,7 +21,7 @@ from orderflow_schemas import ActionRequest, HttpEffect
 from orderflow_schemas.topics import ACTION_REQUESTS
 from standardwebhooks.webhooks import Webhook
 
-from .conftest import serving
+from .conftest import http_server, serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 KEY = "exec-key"
@@ -62,14 +62,9 @@ async def receiver() -> AsyncIterator[Receiver]:
     r = Receiver()
     app = web.Application()
     app.router.add_route("*", "/{name}", r.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    r.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield r
-    r.release.set()
-    await runner.cleanup()
+    async with http_server(app) as r.port:
+        yield r
+        r.release.set()
 
 
 class Executor:
