@@ -30,6 +30,12 @@ def parse_allowed(raw: str) -> frozenset[str]:
     return frozenset(h.strip().lower() for h in raw.split(",") if h.strip())
 
 
+def _listed(host: str, port: int, allowed: frozenset[str]) -> bool:
+    """The operator allowed this host, or this host:port (``ORDERFLOW_ALLOWED_HOSTS``)."""
+    host = host.lower()
+    return host in allowed or f"{host}:{port}" in allowed
+
+
 def _internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
@@ -46,7 +52,7 @@ async def check_url(url: str, allowed: frozenset[str], allow_list_only: bool = F
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise EgressRefused(f"only absolute http(s) URLs may be called, not {url!r}")
     host = parts.hostname.lower()
-    if host in allowed or f"{host}:{port}" in allowed:
+    if _listed(host, port, allowed):
         return
     if allow_list_only:
         raise EgressRefused(
@@ -77,8 +83,7 @@ class GuardedResolver(AbstractResolver):
     async def resolve(self, host: str, port: int = 0,
                       family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
-        name = host.lower()
-        if name in self.allowed or f"{name}:{port}" in self.allowed:
+        if _listed(host, port, self.allowed):
             return results
         public = [r for r in results if not _internal(ipaddress.ip_address(r["host"]))]
         if not public:
