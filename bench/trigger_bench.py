@@ -103,22 +103,25 @@ class Counting:
     def __init__(self, inner: Any, total: int) -> None:
         self.inner, self.total, self.seen = inner, total, 0
         self.start = self.end = 0.0
+        self.cpu_start = self.cpu_end = 0.0  # the worker process's CPU, all its threads
         self.done = asyncio.Event()
 
     async def __call__(self, records: Sequence[Record]) -> None:
         if not self.start:
-            self.start = time.perf_counter()
+            self.start, self.cpu_start = time.perf_counter(), time.process_time()
         if self.inner is not None:
             await self.inner(records)
         self.seen += len(records)
         if self.seen >= self.total:
-            self.end = time.perf_counter()
+            self.end, self.cpu_end = time.perf_counter(), time.process_time()
             self.done.set()
 
 
-async def run_worker(settings: TriggerEngineSettings, total: int, triggers: int | None) -> float:
-    """Events/s through one worker (the consumer of ``settings.trigger_consumer``); ``triggers``
-    None: consume only (the raw rate of that client)."""
+async def run_worker(settings: TriggerEngineSettings, total: int,
+                     triggers: int | None) -> tuple[float, float]:
+    """Events/s through one worker (the consumer of ``settings.trigger_consumer``), and the CPU
+    the worker's process used per event in µs (steadier than the rate on a shared machine);
+    ``triggers`` None: consume only (the raw rate of that client)."""
     producer = EventProducer(settings.kafka_bootstrap, settings.topic_prefix)
     pool = await create_pool(DSN, "triggers", 4)
     feed_task = None
@@ -151,7 +154,8 @@ async def run_worker(settings: TriggerEngineSettings, total: int, triggers: int 
             finally:
                 consumer.stop()
                 await task
-        return total / (counting.end - counting.start)
+        return (total / (counting.end - counting.start),
+                (counting.cpu_end - counting.cpu_start) / total * 1e6)
     finally:
         if feed_task is not None:
             feed_task.cancel()
@@ -192,6 +196,7 @@ async def main() -> None:
         await admin.close()
         tune_gc()
         results: dict[str | int, float] = {}
+        cpu: dict[str | int, float] = {}
         for n, count in enumerate(counts):
             # A topic of its own per count: its events change the fields its triggers listen
             # to, so that every event has 5 listeners whatever the count.
@@ -205,9 +210,9 @@ async def main() -> None:
             if n == 0:
                 print(f"load: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} cores; "
                       f"{args.events:,} events of ~{len(make_event(0, 1)):,} bytes per run")
-                results["raw"] = await run_worker(TriggerEngineSettings(
+                results["raw"], cpu["raw"] = await run_worker(TriggerEngineSettings(
                     **base, consumer_group=f"raw-{secrets.token_hex(3)}"), args.events, None)
-                results["faust"] = await run_worker(TriggerEngineSettings(
+                results["faust"], cpu["faust"] = await run_worker(TriggerEngineSettings(
                     **base, consumer_group=f"rawf-{secrets.token_hex(3)}",
                     trigger_consumer="faust"), args.events, None)
                 print(f"raw consume, the engine's client (confluent-kafka TopicConsumer, "
@@ -215,13 +220,14 @@ async def main() -> None:
                 print(f"raw consume, Faust (take_events, nothing done): "
                       f"{results['faust']:,.0f} events/s")
             await fresh_schema(count)
-            results[count] = await run_worker(TriggerEngineSettings(
+            results[count], cpu[count] = await run_worker(TriggerEngineSettings(
                 **base, consumer_group=f"w{count}-{secrets.token_hex(3)}"), args.events, count)
             print(f"{count:>6,} triggers: {results[count]:,.0f} events/s "
-                  f"(engine/raw consume = {results[count] / results['raw']:.3f})")
+                  f"(engine/raw consume = {results[count] / results['raw']:.3f}); the worker's "
+                  f"CPU {cpu[count]:,.0f} µs per event")
             if args.faust and count == 1000:
                 await fresh_schema(count)
-                rate = await run_worker(TriggerEngineSettings(
+                rate, _ = await run_worker(TriggerEngineSettings(
                     **base, consumer_group=f"f{count}-{secrets.token_hex(3)}",
                     trigger_consumer="faust"), args.events, count)
                 print(f"{count:>6,} triggers through the Faust agent: {rate:,.0f} events/s")

@@ -7,9 +7,23 @@ from typing import Any
 
 import pytest
 from orderflow_rules import compile_condition
-from orderflow_schemas import Condition, FiringOutcome, OrderEvent, TriggerDefinition, TriggerSpec
+from orderflow_schemas import (
+    ActionRequest,
+    Condition,
+    FiringOutcome,
+    OrderEvent,
+    TriggerDefinition,
+    TriggerEvaluation,
+    TriggerFiring,
+    TriggerSpec,
+)
 from orderflow_trigger_engine.domain.customers import Stats, customer_view
-from orderflow_trigger_engine.domain.evaluate import CompiledTrigger, InvalidTrigger, decide
+from orderflow_trigger_engine.domain.evaluate import (
+    CompiledTrigger,
+    Decision,
+    InvalidTrigger,
+    decide,
+)
 from orderflow_trigger_engine.domain.events import EventView
 from orderflow_trigger_engine.domain.ledger import Ledger
 from orderflow_trigger_engine.domain.scope import Scope
@@ -166,15 +180,24 @@ def test_an_expression_sees_the_same_data_whatever_the_others_on_the_event_read(
     assert first.test(shared) == (True, True)
 
 
+def read(decision: Decision) -> tuple[TriggerEvaluation, list[TriggerFiring],
+                                      list[ActionRequest]]:
+    """A decision as its consumers read it off the topics."""
+    assert decision.evaluation is not None
+    return (TriggerEvaluation.model_validate_json(decision.evaluation),
+            [TriggerFiring.model_validate_json(f) for f in decision.firings],
+            [ActionRequest.model_validate_json(r) for r in decision.requests])
+
+
 def test_cheap_conditions_run_first_and_the_first_failure_is_named() -> None:
     t = CompiledTrigger.of(trigger(
         {"expression": "order.totalCost > 5000"},
         {"field": "order.items.category", "op": "eq", "value": "devices"},
         {"field": "order.totalCost", "op": "lt", "value": 10}))
-    decision = decide(view(), [t], scope(), Ledger(), datetime.now(UTC))
-    assert decision.firings == [] and decision.requests == []
-    assert decision.evaluation is not None
-    verdict = decision.evaluation.verdicts[0]
+    evaluation, firings, requests = read(decide(view(), [t], scope(), Ledger(),
+                                                datetime.now(UTC)))
+    assert firings == [] and requests == []
+    verdict = evaluation.verdicts[0]
     assert verdict.outcome is FiringOutcome.NOT_FIRED
     assert (verdict.failed_condition, verdict.failed_value) == ("order.totalCost lt 10", 1000)
 
@@ -186,14 +209,16 @@ def test_a_decision_is_the_same_every_time_and_lists_every_trigger_once() -> Non
                                        tid="b"))
     event = view()
     now = datetime.now(UTC)
-    first, again = (decide(event, [fires, fails], scope(), Ledger(), now) for _ in range(2))
-    assert first.evaluation is not None and again.evaluation is not None
-    assert first.evaluation.id == again.evaluation.id and first.evaluation.fired == 1
-    assert [f.id for f in first.firings] == [f.id for f in again.firings]
-    assert [r.id for r in first.requests] == [r.id for r in again.requests]
-    assert first.firings[0].action_request_ids == [first.requests[0].id]
-    assert [v.outcome for v in first.evaluation.verdicts] == [FiringOutcome.FIRED,
-                                                              FiringOutcome.NOT_FIRED]
+    first, again = (read(decide(event, [fires, fails], scope(), Ledger(), now))
+                    for _ in range(2))
+    (evaluation, firings, requests), (evaluation2, firings2, requests2) = first, again
+    assert evaluation.id == evaluation2.id and evaluation.fired == 1
+    assert [f.id for f in firings] == [f.id for f in firings2]
+    assert [r.id for r in requests] == [r.id for r in requests2]
+    assert firings[0].action_request_ids == [requests[0].id]
+    assert requests[0].order == event.order and requests[0].effect.type == "http"
+    assert [v.outcome for v in evaluation.verdicts] == [FiringOutcome.FIRED,
+                                                        FiringOutcome.NOT_FIRED]
 
 
 def test_no_evaluation_record_when_nothing_listened() -> None:

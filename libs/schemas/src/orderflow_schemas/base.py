@@ -11,8 +11,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticUndefined
 
 
 def utcnow() -> datetime:
@@ -33,6 +35,56 @@ class WireModel(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
+
+    @classmethod
+    def wire_dict(cls, **values: Any) -> dict[str, Any]:
+        """The wire form (camelCase, every field, defaults filled in) of values the caller
+        vouches for, not validated: for hot paths that make thousands of messages a second from
+        values they built themselves, where building the model and dumping it cost five times
+        more than this. Nested messages go in as their wire dicts. The schemas' tests
+        (``test_wire_of.py``) hold it to the model."""
+        plan = _PLANS.get(cls) or _plan(cls)
+        out: dict[str, Any] = {}
+        used = 0
+        for name, alias, default, factory in plan:
+            if name in values:
+                out[alias] = values[name]
+                used += 1
+            elif factory is not None:
+                out[alias] = factory()
+            elif default is _REQUIRED:
+                raise TypeError(f"{cls.__name__} needs {name}")
+            else:
+                out[alias] = default
+        if used != len(values):
+            unknown = set(values) - {p[0] for p in plan}
+            raise TypeError(f"{cls.__name__} has no field(s) {sorted(unknown)}")
+        return out
+
+    @classmethod
+    def wire_of(cls, **values: Any) -> bytes:
+        """``wire_dict`` as the bytes on the topic (what ``to_wire`` of the model would give)."""
+        return orjson.dumps(cls.wire_dict(**values), default=str, option=orjson.OPT_UTC_Z)
+
+
+_Plan = tuple[tuple[str, str, Any, Any], ...]  # (name, alias, default, default factory)
+_PLANS: dict[type, _Plan] = {}
+_REQUIRED = object()
+
+
+def _plan(cls: type[WireModel]) -> _Plan:
+    fixed = {"type": getattr(cls, "TYPE", None), "version": getattr(cls, "VERSION", None)}
+    plan: list[tuple[str, str, Any, Any]] = []
+    for name, info in cls.model_fields.items():
+        if issubclass(cls, Message) and name in fixed:
+            plan.append((name, name, fixed[name], None))
+            continue
+        default = _REQUIRED if info.is_required() else info.default
+        if default is PydanticUndefined:
+            default = None
+        plan.append((name, info.alias or name, default, info.default_factory))
+    _PLANS[cls] = tuple(plan)
+    return _PLANS[cls]
 
 
 class Message(WireModel):

@@ -114,8 +114,8 @@ class Scheduler:
                 moves.append(runs.Move(row["run_id"], step.state, step.step, step.due,
                                        step.reason))
                 decided[step.state] += 1
-                out += [(TRIGGER_FIRINGS, key, f.to_wire()) for f in step.firings]
-                out += [(ACTION_REQUESTS, key, r.to_wire()) for r in step.requests]
+                out += [(TRIGGER_FIRINGS, key, f) for f in step.firings]
+                out += [(ACTION_REQUESTS, key, r) for r in step.requests]
                 out.append((TRIGGER_EVALUATIONS, key, TriggerEvaluation(
                     id=evaluation_id(row["run_id"], row["step"]), event_id=view.id,
                     event_name=view.name, external_order_id=key, customer_id=view.customer_id,

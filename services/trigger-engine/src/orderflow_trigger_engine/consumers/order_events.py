@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 from orderflow_runtime import positions
 from orderflow_runtime.kafka import EventProducer, Record
-from orderflow_schemas import DeadLetter, DecodeError, FiringOutcome, OrderAction, OrderEvent
+from orderflow_schemas import DeadLetter, DecodeError, OrderAction, OrderEvent
 from orderflow_schemas.codec import load
 from orderflow_schemas.topics import (
     ACTION_REQUESTS,
@@ -157,13 +157,12 @@ class OrderEventsHandler:
             decision = decide(view, triggers, scope, ledger, now, stopped)
             stops.started(ledger)
             key = view.subject_id
-            out += [(TRIGGER_FIRINGS, key, f.to_wire()) for f in decision.firings]
-            out += [(ACTION_REQUESTS, key, r.to_wire()) for r in decision.requests]
+            out += [(TRIGGER_FIRINGS, key, f) for f in decision.firings]
+            out += [(ACTION_REQUESTS, key, r) for r in decision.requests]
             if decision.evaluation is not None:
-                out.append((TRIGGER_EVALUATIONS, key, decision.evaluation.to_wire()))
-                FIRED.inc(decision.evaluation.fired)
-                NOT_FIRED.inc(sum(v.outcome is FiringOutcome.NOT_FIRED
-                                  for v in decision.evaluation.verdicts))
+                out.append((TRIGGER_EVALUATIONS, key, decision.evaluation))
+                FIRED.inc(decision.fired)
+                NOT_FIRED.inc(decision.not_fired)
         await state.save(conn, batch)
         await runs.save(conn, ledger)
         await runs.move(conn, stops.moves)

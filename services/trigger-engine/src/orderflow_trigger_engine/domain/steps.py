@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from orderflow_schemas import ActionRequest, FiringOutcome, TriggerFiring, TriggerVerdict
+from orderflow_schemas import FiringOutcome, TriggerVerdict
 from orderflow_schemas.triggers import duration
 
 from .evaluate import CompiledTrigger, evaluate, fire, stopped_by
@@ -26,8 +26,8 @@ class Advance:
     step: int
     due: datetime
     reason: str | None = None
-    firings: list[TriggerFiring] = field(default_factory=list)
-    requests: list[ActionRequest] = field(default_factory=list)
+    firings: list[bytes] = field(default_factory=list)  # on the wire (``fire``)
+    requests: list[bytes] = field(default_factory=list)
 
 
 def advance(trigger: CompiledTrigger, run_id: str, step: int, event: EventView, scope: Scope,
@@ -57,13 +57,11 @@ def advance(trigger: CompiledTrigger, run_id: str, step: int, event: EventView, 
             return Advance(verdict(FiringOutcome.SKIPPED, reason=skip), "skipped", step, now,
                            skip)
         reasons = [f"holds when due: {r.label}: {r.value!r}" for r in ev.results]
-        effects = d.effects
         ledger.fired(d, event.subject_id, now)
     else:
         reasons = [f"workflow step {step}"]
-        effects = d.steps[step - 1].effects
     out = Advance(verdict(FiringOutcome.FIRED), "done", step, now)
-    fid = fire(d, event, step, effects, reasons, out.firings, out.requests)
+    fid = fire(trigger, event, step, reasons, out.firings, out.requests)
     if step < len(d.steps):
         out.state, out.step = "waiting", step + 1
         out.due = due_at(now, duration(d.steps[step].after), d.schedule)
