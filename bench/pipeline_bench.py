@@ -183,7 +183,7 @@ async def send_bulk(session: aiohttp.ClientSession, ingest: str, orders: list[di
 
 
 async def wait_sink(session: aiohttp.ClientSession, sink: str, expected: set[str],
-                    timeout: float) -> list[tuple[str, float, str]]:
+                    timeout: float, settle: float = 2.0) -> list[tuple[str, float, str]]:
     deadline = time.monotonic() + timeout
     quiet_since = None
     while True:
@@ -193,11 +193,29 @@ async def wait_sink(session: aiohttp.ClientSession, sink: str, expected: set[str
         if got == expected:
             if quiet_since is None:
                 quiet_since = time.monotonic()
-            if time.monotonic() - quiet_since > 2:  # a late duplicate would arrive by now
+            if time.monotonic() - quiet_since >= settle:  # a late duplicate would come by now
                 return seen  # type: ignore[return-value]
         if time.monotonic() > deadline:
             return seen  # type: ignore[return-value]
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2 if settle else 0.02)
+
+
+async def after_idle(session: aiohttp.ClientSession, ingest: str, sink: str,
+                     times: int = 3, gap: float = 5.0) -> list[float]:
+    """Latency of one order sent to an idle platform (``gap`` s after the last), ``times``
+    times: what resting consumers (ORDERFLOW_KAFKA_IDLE_AFTER_S) cost the first order."""
+    out = []
+    for n in range(times):
+        await asyncio.sleep(gap)
+        await session.post(f"{sink}/_reset")
+        order = make_order(f"idle{uuid.uuid4().hex[:6]}", n, True)
+        sent = time.time()
+        async with session.post(f"{ingest}/api/v1/orders",
+                                data=orjson.dumps({"orders": [order]})) as answer:
+            await answer.read()
+        seen = await wait_sink(session, sink, {order["externalOrderId"]}, 30, settle=0)
+        out.append((seen[0][1] - sent) * 1000 if seen else float("nan"))
+    return out
 
 
 def first_arrivals(seen: list[tuple[str, float, str]]) -> dict[str, float]:
@@ -278,7 +296,7 @@ def start_platform(tmp: Path) -> tuple[dict[str, str], Any, list[launcher.Runnin
     broker = broker_mod.start_tansu(log_path=tmp / "broker.log")
     server = database.pick_server(tmp / "pgdata")
     dsn = database.create_database(server, f"orderflow_pipe_{os.getpid()}")
-    env = {**os.environ, "ORDERFLOW_KAFKA_BOOTSTRAP": broker.bootstrap,
+    env = {**broker_mod.TANSU_SETTINGS, **os.environ, "ORDERFLOW_KAFKA_BOOTSTRAP": broker.bootstrap,
            "ORDERFLOW_DATABASE_URL": dsn, "ORDERFLOW_API_KEYS": KEY,
            "ORDERFLOW_ALLOWED_HOSTS": "127.0.0.1,localhost", "ORDERFLOW_LOG_LEVEL": "WARNING"}
     ports = {s.name: net.free_port() for s in launcher.SERVICES}
@@ -312,6 +330,9 @@ async def run(args: argparse.Namespace, urls: dict[str, str], meter: CpuMeter,
               f"(orderflow {idle['orderflow'] / args.idle * 100:.1f}%, broker "
               f"{idle['broker'] / args.idle * 100:.1f}%, postgres "
               f"{idle['postgres'] / args.idle * 100:.1f}%) over {args.idle:.0f} s")
+        woken = await after_idle(session, urls["ingest"], sink)
+        print(f"after idle      : one order 5 s after the last, request sent -> webhook "
+              f"received: {', '.join(f'{ms:.0f}' for ms in woken)} ms")
 
         for label, count, single in (
                 (f"(a) {args.single} orders, one per request, {args.clients} clients",

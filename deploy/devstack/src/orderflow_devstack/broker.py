@@ -18,6 +18,10 @@ from confluent_kafka.admin import AdminClient
 
 from . import net, procs
 
+# What the services are told when the broker is Tansu: an idle fetch costs it CPU, so consumers
+# rest after 2 s without records and are woken by who produced (orderflow_runtime.wake).
+TANSU_SETTINGS = {"ORDERFLOW_KAFKA_IDLE_AFTER_S": "2"}
+
 
 class BrokerError(RuntimeError):
     """The broker could not be found, started or reached."""

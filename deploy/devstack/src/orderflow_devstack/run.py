@@ -39,7 +39,7 @@ from pathlib import Path
 from types import FrameType
 
 from . import database, launcher, net, paths, procs, sinks
-from .broker import Broker, BrokerError, broker_from_env
+from .broker import TANSU_SETTINGS, Broker, BrokerError, broker_from_env
 
 DEV_DATABASE = "orderflow_dev"
 
@@ -139,6 +139,8 @@ def start(stack: Stack, env: dict[str, str]) -> str:
     env["ORDERFLOW_KAFKA_BOOTSTRAP"] = stack.broker.bootstrap
     if stack.broker.process is not None:
         say(f"broker: Tansu (in memory) on {stack.broker.bootstrap}")
+        for name, value in TANSU_SETTINGS.items():
+            env.setdefault(name, value)
     _database(env, stack)
     api_key = _api_key(env)
     env.setdefault("ORDERFLOW_ALLOWED_HOSTS", "127.0.0.1,localhost")

@@ -14,8 +14,10 @@ Handlers must be idempotent: a batch may be handed over again after a crash.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -125,11 +127,19 @@ class TopicConsumer:
         session_timeout_ms: int = 6000,
         batch_size: int = 500,
         fetch_wait_ms: int = 500,
+        idle_after: float = 0.0,
+        idle_peek: float = 2.0,
     ) -> None:
         group_id = f"{prefix}{group_id}"  # a prefix (a test) of its own is a group of its own
         self.safe = SafeHandler(handler, producer, service, group_id)
         self.batch_size = batch_size
-        self._names = [t.qualified(prefix) for t in topics]
+        self.topic_names = [t.qualified(prefix) for t in topics]
+        # Resting (wake.py): after ``idle_after`` s without records (0: never), no fetches
+        # until ``wake()`` or ``idle_peek`` s passed; a peek fetches once, then rests again.
+        self.idle_after, self.idle_peek = idle_after, idle_peek
+        self._peek_timeout = 1.5 * fetch_wait_ms / 1000 + 0.1
+        self._woken = asyncio.Event()
+        self.resting = False  # no fetches now (wake.py)
         self._conf = {
             "bootstrap.servers": bootstrap,
             "group.id": group_id,
@@ -147,26 +157,69 @@ class TopicConsumer:
 
     async def run(self) -> None:
         consumer = Consumer(self._conf)
-        consumer.subscribe(self._names, on_assign=lambda c, parts: self.assigned.set())
+        consumer.subscribe(self.topic_names, on_assign=lambda c, parts: self.assigned.set())
+        quiet_since, peeking = time.monotonic(), False
         try:
             while not self.safe.stopping.is_set():
-                msgs = await asyncio.to_thread(self._next_batch, consumer)
+                self._woken.clear()  # a wake from here on is kept for _rest
+                msgs = await asyncio.to_thread(
+                    self._next_batch, consumer, self._peek_timeout if peeking else 1.0)
                 records = [to_record(m) for m in msgs if not _failed(m)]
                 if not records:
+                    if self.idle_after and (
+                            peeking or time.monotonic() - quiet_since >= self.idle_after):
+                        peeking = await self._rest(consumer)
+                        if not peeking:
+                            quiet_since = time.monotonic()
                     continue
+                peeking = False
                 await self.safe.handle(records)
                 offsets = _next_offsets(records)
                 await asyncio.to_thread(consumer.commit, offsets=offsets, asynchronous=False)
+                quiet_since = time.monotonic()
         finally:
             await asyncio.to_thread(consumer.close)
 
-    def _next_batch(self, consumer: Consumer) -> list[Any]:
+    def wake(self) -> None:
+        """Records came for this consumer's topics: fetch again if resting."""
+        self._woken.set()
+
+    async def _rest(self, consumer: Consumer) -> bool:
+        """Stop fetching until woken (False: stay awake) or ``idle_peek`` passed (True: peek
+        once). librdkafka sends heartbeats on its own thread meanwhile, and a rebalance waits
+        for the next fetch, at most ``idle_peek`` away."""
+        parts = consumer.assignment()
+        if self._woken.is_set() or not parts:
+            return False
+        consumer.pause(parts)
+        self.resting = True
+        waits = [asyncio.ensure_future(self._woken.wait()),
+                 asyncio.ensure_future(self.safe.stopping.wait())]
+        try:
+            await asyncio.wait(waits, timeout=self.idle_peek,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+            with contextlib.suppress(KafkaException):
+                consumer.resume(parts)
+            self.resting = False
+        # librdkafka's broker thread notices a resume only when it next wakes, up to a second
+        # later (measured); a metadata request wakes it now, and the fetch follows within ms.
+        await asyncio.to_thread(self._nudge, consumer)
+        return not self._woken.is_set()
+
+    def _nudge(self, consumer: Consumer) -> None:
+        with contextlib.suppress(KafkaException):
+            consumer.list_topics(self.topic_names[0], timeout=1.0)
+
+    def _next_batch(self, consumer: Consumer, timeout: float = 1.0) -> list[Any]:
         # consume(n, timeout) waits for n messages or the timeout: under light load every
         # record would wait the whole timeout. Wait for the first one only, then take what the
         # client has fetched already.
         # A second: consume returns as soon as a record is there; the timeout only bounds how
         # late stop() is noticed.
-        first: list[Any] = consumer.consume(1, 1.0)
+        first: list[Any] = consumer.consume(1, timeout)
         if not first or self.batch_size == 1:
             return first
         return first + consumer.consume(self.batch_size - 1, 0)

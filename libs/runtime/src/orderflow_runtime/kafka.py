@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,8 @@ class EventProducer:
                 **conf,
             }
         )
+        # Told the full topic name after the broker acked a send (wake.py wakes its readers).
+        self.on_produced: Callable[[str], None] | None = None
         self._running = True
         self._thread = threading.Thread(target=self._poll, name="kafka-producer-poll", daemon=True)
         self._thread.start()
@@ -124,10 +126,14 @@ class EventProducer:
         for key, value, headers in messages:
             self._produce(name, key, value, headers, delivered)
         await done
+        if self.on_produced is not None:
+            self.on_produced(name)
 
     async def send(self, topic: Topic, key: str | bytes | None, value: WireModel | bytes,
                    headers: dict[str, str | bytes] | None = None) -> None:
         await self.send_nowait(topic, key, value, headers)
+        if self.on_produced is not None:
+            self.on_produced(topic.qualified(self.prefix))
 
     async def flush(self, timeout: float = 10.0) -> None:
         await asyncio.to_thread(self._producer.flush, timeout)

@@ -19,6 +19,7 @@ from .consumer import Handler, TopicConsumer
 from .db import create_pool, migrate
 from .kafka import EventProducer, ensure_topics
 from .settings import CommonSettings
+from .wake import Wakes
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class Resources:
     stops: list[Callable[[], None]] = field(default_factory=list)
     checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
     _stoppable: set[str] = field(default_factory=set)
+    wakes: Wakes | None = None  # consumers rest while idle (wake.py)
 
     def problems(self) -> list[str]:
         """What is wrong now: a worker that stopped, or a check that fails."""
@@ -60,7 +62,10 @@ class Resources:
             prefix=self.settings.topic_prefix,
             session_timeout_ms=self.settings.kafka_session_timeout_ms, batch_size=batch_size,
             fetch_wait_ms=(self.settings.kafka_fetch_wait_hot_ms if hot
-                           else self.settings.kafka_fetch_wait_ms))
+                           else self.settings.kafka_fetch_wait_ms),
+            idle_after=self.settings.kafka_idle_after_s, idle_peek=self.settings.kafka_idle_peek_s)
+        if self.wakes is not None:
+            self.wakes.register(consumer)
         self.spawn(consumer.run(), name, stop=consumer.stop)
         return consumer
 
@@ -91,6 +96,11 @@ async def open_resources(settings: CommonSettings, schema: str,
     await migrate(pool, schema, migrations)
     producer = EventProducer(settings.kafka_bootstrap, settings.topic_prefix)
     res = Resources(settings, pool, producer)
+    if settings.kafka_idle_after_s:
+        # Every service tells the consumers of what it produced, whether or not it consumes.
+        res.wakes = Wakes(pool, settings.kafka_idle_after_s / 2)
+        producer.on_produced = res.wakes.produced
+        res.spawn(res.wakes.listen_forever(), "wake-listener")
     try:
         yield res
     finally:

@@ -28,6 +28,16 @@ class CommonSettings(BaseSettings):
         "answers a held fetch at about half this wait even when data arrived earlier (measured: "
         "500 gave 0-250 ms per hop, 100 gave 0-50 ms, at 0.14% of a core per fetch per second); "
         "Kafka answers as soon as data arrives either way")
+    kafka_idle_after_s: float = Field(
+        0.0, ge=0,
+        description="Seconds without records after which a consumer stops fetching until a "
+        "service that produced to its topics wakes it (PostgreSQL NOTIFY) or "
+        "ORDERFLOW_KAFKA_IDLE_PEEK_S passed; 0: never. For brokers whose idle fetches cost CPU "
+        "(Tansu: make run sets 2); Kafka holds a fetch until data comes, so leave it 0 there")
+    kafka_idle_peek_s: float = Field(
+        2.0, gt=0,
+        description="How often a resting consumer fetches once anyway: the longest a record "
+        "from a producer that does not notify (an ERP writing to the inbound topic) waits")
     topic_prefix: str = Field("", description="Prefix of every topic name (tests isolate by it)")
     database_url: str = Field(DEFAULT_DATABASE_URL, description="PostgreSQL DSN")
     db_pool_size: int = Field(10, ge=1, description="Largest PostgreSQL pool size")
