@@ -240,7 +240,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     server = database.pick_server(work / "pgdata")
     db_name = f"orderflow_chaos_{uuid.uuid4().hex[:8]}"
     dsn = database.create_database(server, db_name)
-    env = {**os.environ, "ORDERFLOW_KAFKA_BOOTSTRAP": tansu.bootstrap,
+    env = {**broker.TANSU_SETTINGS, **os.environ, "ORDERFLOW_KAFKA_BOOTSTRAP": tansu.bootstrap,
            "ORDERFLOW_DATABASE_URL": dsn, "ORDERFLOW_API_KEYS": KEY,
            "ORDERFLOW_ALLOWED_HOSTS": "127.0.0.1,localhost", "ORDERFLOW_TOPIC_PREFIX": "",
            "ORDERFLOW_KAFKA_SESSION_TIMEOUT_MS": "6000"}
