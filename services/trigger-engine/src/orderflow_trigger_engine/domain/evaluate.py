@@ -97,9 +97,10 @@ class ConditionResult:
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Evaluation:
-    """One trigger on one event: whether it fires and the conditions checked, in the order run."""
+    """One trigger on one event: whether it fires and the conditions checked, in the order run.
+    Not frozen, as ConditionResult: one is made per trigger per event."""
 
     trigger: CompiledTrigger
     fired: bool
@@ -185,16 +186,9 @@ def fire(trigger: CompiledTrigger, event: EventView, step: int, reasons: list[st
     return fid
 
 
-@dataclass(frozen=True)
-class _Base:
-    trigger_id: str
-    trigger_name: str
-    revision: int
-
-    def verdict(self, outcome: FiringOutcome, **more: Any) -> dict[str, Any]:
-        return TriggerVerdict.wire_dict(trigger_id=self.trigger_id,
-                                        trigger_name=self.trigger_name, revision=self.revision,
-                                        outcome=outcome, **more)
+def _verdict(d: TriggerDefinition, outcome: FiringOutcome, **more: Any) -> dict[str, Any]:
+    return TriggerVerdict.wire_dict(trigger_id=d.id, trigger_name=d.name, revision=d.revision,
+                                    outcome=outcome, **more)
 
 
 def decide(event: EventView, triggers: Sequence[CompiledTrigger], scope: Scope,
@@ -208,25 +202,24 @@ def decide(event: EventView, triggers: Sequence[CompiledTrigger], scope: Scope,
     for trigger in triggers:
         ev = evaluate(trigger, scope)
         d = trigger.definition
-        base = _Base(d.id, d.name, d.revision)
         if not ev.fired:
             not_fired += 1
             failed = ev.failed
-            verdicts.append(base.verdict(
-                outcome=FiringOutcome.NOT_FIRED,
+            verdicts.append(_verdict(
+                d, FiringOutcome.NOT_FIRED,
                 failed_condition=failed.label if failed else None,
                 failed_value=failed.value if failed else None))
             continue
         reason = ledger.forbids(d, event.subject_id, now)
         if reason is not None:
-            verdicts.append(base.verdict(FiringOutcome.SKIPPED, reason=reason))
+            verdicts.append(_verdict(d, FiringOutcome.SKIPPED, reason=reason))
             continue
         wait = trigger.delay
         # A delay counts from when the event happened (an event read late waits less); no
         # delay means now, whatever the clocks upstream say.
         due = due_at((event.at or now) if wait else now, wait, d.schedule)
         if due > now:
-            verdicts.append(base.verdict(FiringOutcome.SCHEDULED, step=0, due_at=due,
+            verdicts.append(_verdict(d, FiringOutcome.SCHEDULED, step=0, due_at=due,
                                          run_id=ledger.schedule(d, event, 0, due)))
             continue
         fid = fire(trigger, event, 0, [f"holds: {r.label}: {r.value!r}" for r in ev.results],
@@ -237,7 +230,7 @@ def decide(event: EventView, triggers: Sequence[CompiledTrigger], scope: Scope,
         if d.steps:
             next_due = due_at(now, duration(d.steps[0].after), d.schedule)
             run = ledger.schedule(d, event, 1, next_due)
-        verdicts.append(base.verdict(FiringOutcome.FIRED, firing_id=fid, run_id=run, step=0,
+        verdicts.append(_verdict(d, FiringOutcome.FIRED, firing_id=fid, run_id=run, step=0,
                                      due_at=next_due))
     evaluation = None
     if verdicts:
