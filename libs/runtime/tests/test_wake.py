@@ -1,6 +1,7 @@
 """Resting consumers against a real broker and database: an idle consumer stops fetching, a
 record produced by a service wakes it at once (PostgreSQL NOTIFY from another process's
-producer), and one from a producer that does not notify is read at the next peek."""
+producer, again after the listening connection was killed), and one from a producer that does
+not notify is read at the next peek."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
+import asyncpg
 from confluent_kafka import Producer
 from orderflow_runtime.consumer import TopicConsumer
 from orderflow_runtime.db import create_pool
@@ -60,6 +62,29 @@ async def test_a_resting_consumer_is_woken_by_a_producer_elsewhere_or_peeks(
         await producer_b.send_many(ORDER_EVENTS, [(b"k", b"notified", None)])
         while b"notified" not in arrived:
             assert time.monotonic() - sent < PEEK - 1, "woken only by the peek, not the NOTIFY"
+            await asyncio.sleep(0.01)
+
+        # The listening connection is killed: A listens again, and a NOTIFY reaches it again.
+        admin = await asyncpg.connect(database_url)
+        try:
+            killed = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE query = 'LISTEN \"orderflow_wake\"'")
+            assert killed >= 1
+            deadline = time.monotonic() + 10
+            while not await admin.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE query = 'LISTEN \"orderflow_wake\"'"):
+                assert time.monotonic() < deadline, "the listener never came back"
+                await asyncio.sleep(0.1)
+        finally:
+            await admin.close()
+        await _rested(consumer)
+        await asyncio.sleep(0.5)
+        sent = time.monotonic()
+        await producer_b.send_many(ORDER_EVENTS, [(b"k", b"after-loss", None)])
+        while b"after-loss" not in arrived:
+            assert time.monotonic() - sent < PEEK - 1, "the NOTIFY was lost with the connection"
             await asyncio.sleep(0.01)
 
         await _rested(consumer)

@@ -76,19 +76,25 @@ class Wakes:
         while True:
             try:
                 async with self.pool.acquire() as conn:
-                    await conn.add_listener(CHANNEL, notified)
-                    try:
-                        self.wake_all()
-                        while True:
-                            await asyncio.sleep(check_every)
-                            await conn.execute("SELECT 1")  # a dead connection raises here
-                    finally:
-                        if not conn.is_closed():
-                            with contextlib.suppress(OSError, asyncpg.PostgresError,
-                                                     asyncpg.InterfaceError):
-                                await conn.remove_listener(CHANNEL, notified)
+                    await self._listen(conn, notified, check_every)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("wake listener lost its connection, listening again",
                             extra={"error": repr(exc)})
                 self.wake_all()
                 await asyncio.sleep(1.0)
+
+    async def _listen(self, conn: asyncpg.Connection, notified: Any, check_every: float) -> None:
+        lost = asyncio.Event()
+        conn.add_termination_listener(lambda _conn: lost.set())
+        await conn.add_listener(CHANNEL, notified)
+        try:
+            self.wake_all()
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), check_every)
+                # Closed by the server (told at once) or gone silently: raises either way.
+                await conn.execute("SELECT 1")
+        finally:
+            if not conn.is_closed():
+                with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    await conn.remove_listener(CHANNEL, notified)
