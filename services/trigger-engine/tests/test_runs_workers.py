@@ -87,7 +87,9 @@ def test_two_workers_share_runs_and_a_kill_9_loses_none_and_doubles_none(
     a.start()
     made = httpx.post(f"{a.url}/api/v1/triggers", headers=HEADERS, timeout=10, json={
         "name": "delayed workflow", "event": "orderDELIVERED", "delay": "PT4S",
-        "effects": HOOK, "steps": [{"after": "PT2S", "effects": HOOK}]})
+        # The second step comes due well after A is back (a process start takes seconds on a
+        # busy machine): with it 2 s after the first, B had done every step by then.
+        "effects": HOOK, "steps": [{"after": "PT6S", "effects": HOOK}]})
     assert made.status_code == 201, made.text
     outputs = Outputs(kafka_bootstrap, prefix)
     producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True})
