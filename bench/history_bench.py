@@ -51,7 +51,7 @@ from orderflow_schemas import (
 from orderflow_schemas.topics import (
     ACTION_REQUESTS,
     ACTION_RESULTS,
-    COMMENTS,
+    COMMENTS_ACCEPTED,
     EXTERNAL_ACTIONS,
     ORDER_ACTIONS,
     ORDER_EVENTS,
@@ -102,7 +102,7 @@ def order_story(i: int) -> list[tuple[Topic, Message]]:
     out.append((EXTERNAL_ACTIONS, ExternalActionExecution(
         external_order_id=oid, action_id=f"a-{i}", action_type="FORM",
         user=ExternalUser(id="u1", name="Ann"), inputs={"pct": 10})))
-    out.append((COMMENTS, Comment(external_order_id=oid, text="refunded 10%",
+    out.append((COMMENTS_ACCEPTED, Comment(external_order_id=oid, text="refunded 10%",
                                   related_action_id=f"a-{i}")))
     return out
 
