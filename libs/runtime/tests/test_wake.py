@@ -15,10 +15,11 @@ from confluent_kafka import Producer
 from orderflow_runtime.consumer import TopicConsumer
 from orderflow_runtime.db import create_pool
 from orderflow_runtime.kafka import EventProducer, Record, ensure_topics
-from orderflow_runtime.wake import Wakes
+from orderflow_runtime.wake import CHANNEL, Wakes
 from orderflow_schemas.topics import ORDER_EVENTS
 
 PEEK = 4.0
+LISTENING = f"query = 'LISTEN \"{CHANNEL}\"'"  # the wake listener's connection
 
 
 async def _rested(consumer: TopicConsumer, timeout: float = 20.0) -> None:
@@ -26,6 +27,13 @@ async def _rested(consumer: TopicConsumer, timeout: float = 20.0) -> None:
     while not consumer.resting:
         assert time.monotonic() < deadline, "the consumer never rested"
         await asyncio.sleep(0.05)
+
+
+async def _read_within(arrived: dict[bytes, float], value: bytes, since: float, within: float,
+                       why: str, poll: float = 0.01) -> None:
+    while value not in arrived:
+        assert time.monotonic() - since < within, why
+        await asyncio.sleep(poll)
 
 
 async def test_a_resting_consumer_is_woken_by_a_producer_elsewhere_or_peeks(
@@ -60,21 +68,18 @@ async def test_a_resting_consumer_is_woken_by_a_producer_elsewhere_or_peeks(
         await asyncio.sleep(0.5)
         sent = time.monotonic()
         await producer_b.send_many(ORDER_EVENTS, [(b"k", b"notified", None)])
-        while b"notified" not in arrived:
-            assert time.monotonic() - sent < PEEK - 1, "woken only by the peek, not the NOTIFY"
-            await asyncio.sleep(0.01)
+        await _read_within(arrived, b"notified", sent, PEEK - 1,
+                           "woken only by the peek, not the NOTIFY")
 
         # The listening connection is killed: A listens again, and a NOTIFY reaches it again.
         admin = await asyncpg.connect(database_url)
         try:
             killed = await admin.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE query = 'LISTEN \"orderflow_wake\"'")
+                f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE {LISTENING}")
             assert killed >= 1
             deadline = time.monotonic() + 10
             while not await admin.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE query = 'LISTEN \"orderflow_wake\"'"):
+                    f"SELECT count(*) FROM pg_stat_activity WHERE {LISTENING}"):
                 assert time.monotonic() < deadline, "the listener never came back"
                 await asyncio.sleep(0.1)
         finally:
@@ -83,18 +88,15 @@ async def test_a_resting_consumer_is_woken_by_a_producer_elsewhere_or_peeks(
         await asyncio.sleep(0.5)
         sent = time.monotonic()
         await producer_b.send_many(ORDER_EVENTS, [(b"k", b"after-loss", None)])
-        while b"after-loss" not in arrived:
-            assert time.monotonic() - sent < PEEK - 1, "the NOTIFY was lost with the connection"
-            await asyncio.sleep(0.01)
+        await _read_within(arrived, b"after-loss", sent, PEEK - 1,
+                           "the NOTIFY was lost with the connection")
 
         await _rested(consumer)
         raw = Producer({"bootstrap.servers": kafka_bootstrap})
         raw.produce(name, key=b"k", value=b"silent")
         raw.flush(10)
-        sent = time.monotonic()
-        while b"silent" not in arrived:
-            assert time.monotonic() - sent < PEEK + 3, "a record nobody announced was never read"
-            await asyncio.sleep(0.05)
+        await _read_within(arrived, b"silent", time.monotonic(), PEEK + 3,
+                           "a record nobody announced was never read", poll=0.05)
     finally:
         consumer.stop()
         tasks[1].cancel()

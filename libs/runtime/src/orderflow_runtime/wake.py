@@ -42,10 +42,14 @@ class Wakes:
         for name in consumer.topic_names:
             self._consumers.setdefault(name, []).append(consumer)
 
-    def produced(self, topic: str) -> None:
-        """The broker acked messages on ``topic`` (its full name): wake who reads it."""
+    def _wake(self, topic: str) -> None:
         for consumer in self._consumers.get(topic, ()):
-            consumer.wake()  # here at once; other processes by the NOTIFY
+            consumer.wake()
+
+    def produced(self, topic: str) -> None:
+        """The broker acked messages on ``topic`` (its full name): wake who reads it, here at
+        once and in other processes by the NOTIFY."""
+        self._wake(topic)
         now = time.monotonic()
         if now - self._sent.get(topic, -self.throttle) < self.throttle:
             return
@@ -70,8 +74,7 @@ class Wakes:
         """LISTEN on a connection of the pool's, again after a loss. Every consumer is woken
         when listening (re)starts: a notification may have gone by meanwhile."""
         def notified(_conn: Any, _pid: int, _channel: str, topic: str) -> None:
-            for consumer in self._consumers.get(topic, ()):
-                consumer.wake()
+            self._wake(topic)
 
         while True:
             try:

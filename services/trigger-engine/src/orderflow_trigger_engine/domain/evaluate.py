@@ -160,8 +160,11 @@ class Decision:
     evaluation: bytes | None
     firings: list[bytes]
     requests: list[bytes]
-    fired: int = 0
     not_fired: int = 0
+
+    @property
+    def fired(self) -> int:
+        return len(self.firings)
 
 
 def fire(trigger: CompiledTrigger, event: EventView, step: int, reasons: list[str],
@@ -238,4 +241,4 @@ def decide(event: EventView, triggers: Sequence[CompiledTrigger], scope: Scope,
             id=evaluation_id(event.id), event_id=event.id, event_name=event.name,
             external_order_id=event.subject_id, customer_id=event.customer_id,
             fired=len(firings), verdicts=verdicts)
-    return Decision(evaluation, firings, requests, len(firings), not_fired)
+    return Decision(evaluation, firings, requests, not_fired)
