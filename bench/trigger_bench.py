@@ -113,6 +113,8 @@ class Counting:
             await self.inner(records)
         self.seen += len(records)
         if self.seen >= self.total:
+            if self.inner is not None:
+                await self.inner.drain()  # the last batch's records acked by the broker
             self.end, self.cpu_end = time.perf_counter(), time.process_time()
             self.done.set()
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import orjson
 import pytest
+from confluent_kafka import KafkaError, KafkaException
+from orderflow_runtime.kafka import Record
 from orderflow_schemas import DeadLetter, OrderAction, OrderEvent, decode
 from orderflow_schemas.topics import (
     ACTION_REQUESTS,
@@ -296,3 +298,47 @@ def test_a_stored_trigger_invalid_today_does_not_stop_the_feed(engine: Engine) -
     wait_held(engine, made["id"], 1)
     assert engine.client.app.state.feed.index.get("legacy") is None  # type: ignore[attr-defined]
     assert "worker trigger-feed stopped" not in engine.client.get("/healthz").text
+
+
+class FailsOnce:
+    """The service's producer, whose first send fails as a broker outage would fail it."""
+
+    def __init__(self, producer: Any) -> None:
+        self.producer, self.failed = producer, False
+
+    async def send_many(self, topic: Any, messages: Any) -> None:
+        if not self.failed:
+            self.failed = True
+            raise KafkaException(KafkaError(KafkaError._TRANSPORT))
+        await self.producer.send_many(topic, messages)
+
+
+def test_a_batch_whose_publish_failed_goes_out_before_the_next(engine: Engine) -> None:
+    """A batch is published while the next is decided: when that publish fails, the next batch
+    fails with it (the consumer retries), and the retry publishes both, the older first."""
+    tag = uuid.uuid4().hex[:6]
+    made = engine.create(trigger(f"{tag}-every", "orderDELIVERED"))
+    wait_held(engine, made["id"], 1)
+    # Records of a topic name of its own: positions apart from the running worker's (what
+    # it publishes goes to the same topics: the producer names them).
+    prefix = f"{engine.prefix}{tag}."
+    app = engine.client.app
+    pool = app.state.resources.pool  # type: ignore[attr-defined]
+    handler = OrderEventsHandler(pool, FailsOnce(app.state.resources.producer),  # type: ignore
+                                 app.state.feed, prefix)  # type: ignore[attr-defined]
+    oid = f"pf-{tag}"
+    first, second = (event(oid, sequence=n) for n in (1, 2))
+    records = [Record(ORDER_EVENTS.qualified(prefix), 0, n, oid.encode(), e.to_wire())
+               for n, e in enumerate((first, second))]
+    call = engine.client.portal.call  # type: ignore[union-attr]
+    call(handler, records[:1])  # decided and committed; its publish fails meanwhile
+    with pytest.raises(KafkaException):
+        call(handler, records[1:])
+    call(handler, records[1:])  # the consumer's retry
+    call(handler.drain)
+    # Both published by the handler itself, not left to the outbox relay.
+    assert call(pool.fetchval, "SELECT count(*) FROM outbox_batches WHERE position($1 in "
+                "messages) > 0", oid.encode()) == 0
+    got = eventually(lambda: len(found := [f for f in firings(engine, oid)
+                                           if f.trigger_id == made["id"]]) >= 2 and found)
+    assert [f.event_id for f in got] == [first.id, second.id]

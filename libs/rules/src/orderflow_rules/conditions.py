@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,9 +36,25 @@ class Check:
         return cls(label, cost, test, index, c.model_dump_json(exclude_none=True))
 
 
-def values_at(data: Any, path: str) -> list[Any]:
-    current: list[Any] = [data]
-    for part in path.split("."):
+def values_at(data: Any, path: str | tuple[str, ...]) -> list[Any]:
+    """Every value at ``path`` (dotted, or its parts split once by the caller)."""
+    parts = path.split(".") if isinstance(path, str) else path
+    value = data
+    # Plain fields first: most conditions read one value through dicts alone.
+    for at, part in enumerate(parts):
+        if isinstance(value, dict):
+            if part not in value:
+                return []
+            value = value[part]
+        elif isinstance(value, list):
+            return _through_lists([value], parts[at:])
+        else:
+            return []
+    return value if isinstance(value, list) else [value]
+
+
+def _through_lists(current: list[Any], parts: Sequence[str]) -> list[Any]:
+    for part in parts:
         nxt: list[Any] = []
         for value in current:
             if isinstance(value, dict):
@@ -111,11 +127,14 @@ def compile_condition(c: Condition, index: int) -> Check:
     if c.aggregate in ("count", "sum"):
         return Check.of(c, label, 10, _aggregate(path, c.aggregate, compare, want), index)
     every = c.aggregate == "all"
+    parts = tuple(path.split("."))
 
     def test(s: Scope) -> tuple[bool, Any]:
-        found = values_at(s.data, path)
+        found = values_at(s.data, parts)
         if not found:
             return False, None
+        if len(found) == 1:
+            return compare(found[0], want), found[0]
         hits = (compare(v, want) for v in found)
         return (all(hits) if every else any(hits)), _shown(found)
     return Check.of(c, label, cost + (5 if "." in path.split(".", 1)[-1] else 0), test,

@@ -8,6 +8,7 @@ holds before it trusts the rest; a change of shape is a new version with an upca
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -44,21 +45,19 @@ class WireModel(BaseModel):
         more than this. Nested messages go in as their wire dicts. The schemas' tests
         (``test_wire_of.py``) hold it to the model."""
         plan = _PLANS.get(cls) or _plan(cls)
-        out: dict[str, Any] = {}
-        used = 0
-        for name, alias, default, factory in plan:
-            if name in values:
-                out[alias] = values[name]
-                used += 1
-            elif factory is not None:
+        out = plan.template.copy()  # every field in order, with its default
+        aliases = plan.aliases
+        for name, value in values.items():
+            alias = aliases.get(name)
+            if alias is None:
+                raise TypeError(f"{cls.__name__} has no field {name}")
+            out[alias] = value
+        for name, alias, factory in plan.factories:
+            if name not in values:
                 out[alias] = factory()
-            elif default is _REQUIRED:
-                raise TypeError(f"{cls.__name__} needs {name}")
-            else:
-                out[alias] = default
-        if used != len(values):
-            unknown = set(values) - {p[0] for p in plan}
-            raise TypeError(f"{cls.__name__} has no field(s) {sorted(unknown)}")
+        missing = plan.required - values.keys()
+        if missing:
+            raise TypeError(f"{cls.__name__} needs {', '.join(sorted(missing))}")
         return out
 
     @classmethod
@@ -67,23 +66,40 @@ class WireModel(BaseModel):
         return orjson.dumps(cls.wire_dict(**values), default=str, option=orjson.OPT_UTC_Z)
 
 
-_Plan = tuple[tuple[str, str, Any, Any], ...]  # (name, alias, default, default factory)
+@dataclass(frozen=True)
+class _Plan:
+    template: dict[str, Any]  # by alias, in field order: the defaults (None where required)
+    aliases: dict[str, str]  # field name -> alias
+    factories: tuple[tuple[str, str, Any], ...]  # (name, alias, default factory)
+    required: frozenset[str]
+
+
 _PLANS: dict[type, _Plan] = {}
-_REQUIRED = object()
 
 
 def _plan(cls: type[WireModel]) -> _Plan:
     fixed = {"type": getattr(cls, "TYPE", None), "version": getattr(cls, "VERSION", None)}
-    plan: list[tuple[str, str, Any, Any]] = []
+    template: dict[str, Any] = {}
+    aliases: dict[str, str] = {}
+    factories: list[tuple[str, str, Any]] = []
+    required: set[str] = set()
     for name, info in cls.model_fields.items():
         if issubclass(cls, Message) and name in fixed:
-            plan.append((name, name, fixed[name], None))
+            template[name] = fixed[name]
+            aliases[name] = name
             continue
-        default = _REQUIRED if info.is_required() else info.default
-        if default is PydanticUndefined:
+        alias = aliases[name] = info.alias or name
+        default = info.default
+        if info.is_required():
+            required.add(name)
             default = None
-        plan.append((name, info.alias or name, default, info.default_factory))
-    _PLANS[cls] = tuple(plan)
+        elif info.default_factory is not None:
+            factories.append((name, alias, info.default_factory))
+            default = None
+        elif default is PydanticUndefined:
+            default = None
+        template[alias] = default
+    _PLANS[cls] = _Plan(template, aliases, tuple(factories), frozenset(required))
     return _PLANS[cls]
 
 

@@ -10,6 +10,7 @@ fails (the database, the broker) raises, and ``SafeHandler`` retries the batch."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,6 +65,12 @@ def _decode(record: Record, model: type[OrderEvent] | type[OrderAction]) -> Item
     return Item(record, message, data)
 
 
+def _report(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("publishing a batch failed: the next batch, or the outbox relay, retries",
+                    extra={"error": repr(task.exception())})
+
+
 class OrderEventsHandler:
     """The handler of ``orderflow.order-events`` and ``orderflow.order-actions``."""
 
@@ -77,6 +84,7 @@ class OrderEventsHandler:
             ORDER_EVENTS.qualified(prefix): OrderEvent,
             ORDER_ACTIONS.qualified(prefix): OrderAction}
         self._unpublished: list[tuple[int, list[outbox.Outgoing]]] = []
+        self._publishing: asyncio.Task[None] | None = None
 
     def _item(self, record: Record) -> Item:
         model = self._models.get(record.topic)
@@ -85,7 +93,9 @@ class OrderEventsHandler:
         return _decode(record, model)
 
     async def __call__(self, records: Sequence[Record]) -> None:
-        await self.flush()  # what a failed publish left: before anything newer
+        """Decide the batch and commit; its records are published while the next batch is
+        decided (the broker's acks for a batch took as long as deciding one). The outbox row
+        holds them until acked, so committing the offsets before that loses nothing."""
         items, poison = self._items(records)
         async with self.pool.acquire() as conn, conn.transaction():
             fresh = await positions.unseen(conn, items, lambda i: i.record)
@@ -94,9 +104,20 @@ class OrderEventsHandler:
             out += [(DLQ, r.key_str, letter) for r, letter in unseen_poison]
             seq = await outbox.add(conn, out) if out else None
             await positions.advance(conn, records)
-        if seq is not None:
-            self._unpublished.append((seq, out))
-        await self.flush()
+        try:
+            await self.drain()  # the previous batch's first: per-order order on the topics
+        finally:
+            if seq is not None:
+                self._unpublished.append((seq, out))
+        self._publishing = asyncio.create_task(self.flush())
+        self._publishing.add_done_callback(_report)
+
+    async def drain(self) -> None:
+        """Wait for the batch being published; raises (and keeps it queued) if that failed,
+        so that the handler is retried and publishes it again before anything newer."""
+        publishing, self._publishing = self._publishing, None
+        if publishing is not None:
+            await publishing
 
     def _items(self, records: Sequence[Record]) -> tuple[list[Item], list[tuple[Record, bytes]]]:
         """The records decoded, and the dead letters of those that cannot be: written with the

@@ -23,6 +23,7 @@ class Scope:
                                      "customer": customer}
         self.checked: dict[str, tuple[bool, Any]] = {}  # by condition: triggers share many
         self._cel: cel.Context | None = None
+        self._covered: set[Reads] = set()  # the reads the context was found to hold
         self._whole: set[str] = set()
         self._fields: dict[str, set[str]] = {}
 
@@ -34,7 +35,10 @@ class Scope:
         """A context with at least what ``reads`` names; rebuilt (rarely) when a program needs
         more. Of ``order`` and ``event`` (plain JSON) only the fields the programs select are
         converted; ``customer`` is converted whole (its validity flags are computed on read)."""
+        if reads in self._covered:
+            return self._cel  # type: ignore[return-value]
         if self._cel is not None and all(self._covers(need) for need in reads):
+            self._covered.add(reads)
             return self._cel
         for root, name in reads:
             if name is None or root == "customer":
@@ -52,6 +56,7 @@ class Scope:
         if "customer" in values and isinstance(customer, CustomerView):
             customer["emailValid"], customer["phoneValid"]  # noqa: B018 (computed on read)
         self._cel = cel.Context(values)
+        self._covered = {reads}
         return self._cel
 
     def _covers(self, need: tuple[str, str | None]) -> bool:
