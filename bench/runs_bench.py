@@ -39,7 +39,7 @@ import asyncpg
 import httpx
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from orderflow_devstack import launcher, net, procs
-from orderflow_runtime.kafka import ensure_topics
+from orderflow_runtime.kafka import ensure_topics, partitions_of
 from orderflow_schemas import ALL_TOPICS, OrderEvent, TriggerFiring, decode
 from orderflow_schemas.topics import ORDER_EVENTS, TRIGGER_FIRINGS
 
@@ -81,7 +81,7 @@ class Firings:
         self._consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-firings",
                                    "enable.auto.commit": False})
         self._consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING)
-                               for p in range(TRIGGER_FIRINGS.partitions)])
+                               for p in partitions_of(self._consumer, topic)])
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
@@ -109,7 +109,7 @@ def raw_consume_rate(bootstrap: str, topic: str, total: int) -> float:
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"raw-{secrets.token_hex(3)}",
                          "enable.auto.commit": False})
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING)
-                     for p in range(ORDER_EVENTS.partitions)])
+                     for p in partitions_of(consumer, topic)])
     got, start = 0, time.monotonic()
     while got < total:
         got += sum(1 for m in consumer.consume(10_000, 1.0) if not m.error())

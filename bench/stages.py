@@ -13,6 +13,7 @@ from __future__ import annotations
 import statistics
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from orderflow_runtime.kafka import partitions_of
 from orderflow_schemas import Topic
 from orderflow_schemas.topics import ACTION_REQUESTS, ORDER_EVENTS, ORDERS_INBOUND
 
@@ -21,12 +22,12 @@ def first_seen(bootstrap: str, topic: Topic, keys: set[str]) -> dict[str, float]
     """The earliest timestamp (seconds) of a message of ``topic`` per key in ``keys``."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-stages",
                          "enable.auto.commit": False, "enable.partition.eof": True})
-    consumer.assign([TopicPartition(topic.name, p, OFFSET_BEGINNING)
-                     for p in range(topic.partitions)])
+    parts = partitions_of(consumer, topic.name)
+    consumer.assign([TopicPartition(topic.name, p, OFFSET_BEGINNING) for p in parts])
     found: dict[str, float] = {}
     ended: set[int] = set()
     try:
-        while len(ended) < topic.partitions:
+        while len(ended) < len(parts):
             for m in consumer.consume(1000, 1.0):
                 if m.error():
                     ended.add(m.partition())

@@ -24,6 +24,7 @@ import httpx
 import orjson
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from orderflow_runtime.kafka import partitions_of
 from orderflow_schemas import (
     ActionOutcome,
     ActionRequest,
@@ -134,7 +135,8 @@ def dead_letters(bootstrap: str, prefix: str) -> list[DeadLetter]:
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"{prefix}poison-reader",
                          "enable.auto.commit": False, "fetch.message.max.bytes": 4_000_000})
     name = DLQ.qualified(prefix)
-    consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING) for p in range(DLQ.partitions)])
+    consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING)
+                     for p in partitions_of(consumer, name)])
     found: list[DeadLetter] = []
     try:
         idle = 0

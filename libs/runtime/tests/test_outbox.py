@@ -11,7 +11,7 @@ import asyncpg
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from orderflow_runtime import outbox
 from orderflow_runtime.db import create_pool
-from orderflow_runtime.kafka import EventProducer, ensure_topics
+from orderflow_runtime.kafka import EventProducer, ensure_topics, partitions_of
 from orderflow_schemas import OrderEvent, OrderStatus
 from orderflow_schemas.topics import ORDER_EVENTS
 
@@ -32,7 +32,7 @@ def _ids_on_topic(bootstrap: str, prefix: str) -> Counter[str]:
                          "enable.auto.commit": False})
     name = ORDER_EVENTS.qualified(prefix)
     consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING)
-                     for p in range(ORDER_EVENTS.partitions)])
+                     for p in partitions_of(consumer, name)])
     found: Counter[str] = Counter()
     try:
         idle = 0

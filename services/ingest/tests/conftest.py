@@ -15,6 +15,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from fastapi.testclient import TestClient
 from orderflow_ingest.bootstrap import build_app
 from orderflow_ingest.config import IngestSettings
+from orderflow_runtime.kafka import partitions_of
 from orderflow_schemas import Topic
 
 WRITER, READER, ALL = "k-writer:orders.write", "k-reader:orders.read", "k-all"
@@ -73,7 +74,7 @@ class Ingest:
         consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "reader",
                              "enable.auto.commit": False})
         consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING)
-                         for p in range(topic.partitions)])
+                         for p in partitions_of(consumer, name)])
         found: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
         try:

@@ -14,7 +14,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from orderflow_ingest.bootstrap import MIGRATIONS, SERVICE
 from orderflow_ingest.config import IngestSettings
 from orderflow_ingest.processor import EVENT_ID_HEADER, OrderProcessor
-from orderflow_runtime.kafka import Record
+from orderflow_runtime.kafka import Record, partitions_of
 from orderflow_runtime.resources import open_resources
 from orderflow_schemas.topics import ORDER_EVENTS, ORDERS_INBOUND
 
@@ -46,7 +46,7 @@ def events(bootstrap: str, prefix: str) -> list[dict[str, Any]]:
                          "enable.auto.commit": False})
     name = ORDER_EVENTS.qualified(prefix)
     consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING)
-                     for p in range(ORDER_EVENTS.partitions)])
+                     for p in partitions_of(consumer, name)])
     found: list[dict[str, Any]] = []
     try:
         idle = 0

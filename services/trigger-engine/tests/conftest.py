@@ -16,7 +16,7 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from fastapi.testclient import TestClient
 from orderflow_runtime.consumer import to_record
-from orderflow_runtime.kafka import Record
+from orderflow_runtime.kafka import Record, partitions_of
 from orderflow_schemas import Message, Topic
 from orderflow_schemas.topics import ACTION_REQUESTS, DLQ, TRIGGER_EVALUATIONS, TRIGGER_FIRINGS
 from orderflow_trigger_engine.bootstrap import build_app
@@ -46,7 +46,8 @@ class Outputs:
         self._consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"r{prefix}",
                                    "enable.auto.commit": False})
         self._consumer.assign([TopicPartition(t.qualified(prefix), p, OFFSET_BEGINNING)
-                               for t in OUTPUTS for p in range(t.partitions)])
+                               for t in OUTPUTS
+                               for p in partitions_of(self._consumer, t.qualified(prefix))])
         self._prefix = prefix
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, daemon=True)
@@ -86,8 +87,9 @@ class Engine:
         """The records of ``key`` on one of the engine's input topics, as a worker gets them."""
         consumer = Consumer({"bootstrap.servers": self.settings.kafka_bootstrap,
                              "group.id": f"rb{self.prefix}", "enable.auto.commit": False})
-        consumer.assign([TopicPartition(topic.qualified(self.prefix), p, OFFSET_BEGINNING)
-                         for p in range(topic.partitions)])
+        name = topic.qualified(self.prefix)
+        consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING)
+                         for p in partitions_of(consumer, name)])
         found: list[Record] = []
         try:
             for _ in range(20):

@@ -19,8 +19,9 @@ from confluent_kafka.admin import AdminClient
 from . import net, procs
 
 # What the services are told when the broker is Tansu: an idle fetch costs it CPU, so consumers
-# rest after 2 s without records and are woken by who produced (orderflow_runtime.wake).
-TANSU_SETTINGS = {"ORDERFLOW_KAFKA_IDLE_AFTER_S": "2"}
+# rest after 2 s without records and are woken by who produced (orderflow_runtime.wake); every
+# fetch and produce costs it CPU per partition, so topics have 2 partitions, not 6.
+TANSU_SETTINGS = {"ORDERFLOW_KAFKA_IDLE_AFTER_S": "2", "ORDERFLOW_TOPIC_PARTITIONS": "2"}
 
 
 class BrokerError(RuntimeError):

@@ -17,8 +17,9 @@ async def read_all(bootstrap: str, topic: Topic, prefix: str, until: Any,
     group join is waited for."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused",
                          "enable.auto.commit": False})
-    consumer.assign([TopicPartition(topic.qualified(prefix), p, OFFSET_BEGINNING)
-                     for p in range(topic.partitions)])
+    name = topic.qualified(prefix)
+    consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING)
+                     for p in consumer.list_topics(name, timeout=10).topics[name].partitions])
     values: list[bytes] = []
     deadline = asyncio.get_running_loop().time() + timeout
     try:

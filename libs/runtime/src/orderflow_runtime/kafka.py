@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from orderflow_schemas import Topic
 from orderflow_schemas.base import WireModel
@@ -156,14 +156,16 @@ def _resolve(fut: asyncio.Future[None], err: Exception | None) -> None:
         fut.set_exception(err)
 
 
-def ensure_topics(bootstrap: str, topics: Iterable[Topic], prefix: str = "") -> None:
-    """Create the topics that do not exist yet; existing ones are left as they are."""
+def ensure_topics(bootstrap: str, topics: Iterable[Topic], prefix: str = "",
+                  partitions: int = 0) -> None:
+    """Create the topics that do not exist yet, with ``partitions`` each (0: the registry's
+    count); existing ones are left as they are."""
     admin = AdminClient({"bootstrap.servers": bootstrap})
     existing = set(admin.list_topics(timeout=10).topics)
     wanted = [
         NewTopic(
             t.qualified(prefix),
-            num_partitions=t.partitions,
+            num_partitions=partitions or t.partitions,
             replication_factor=1,
             config={"cleanup.policy": t.cleanup_policy},
         )
@@ -179,3 +181,9 @@ def ensure_topics(bootstrap: str, topics: Iterable[Topic], prefix: str = "") -> 
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
+
+
+def partitions_of(client: Consumer, name: str) -> list[int]:
+    """The partitions ``name`` has on the broker: what a reader assigns, whatever count the
+    topic was created with (``ensure_topics``)."""
+    return sorted(client.list_topics(name, timeout=10).topics[name].partitions)

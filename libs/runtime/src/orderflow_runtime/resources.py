@@ -91,7 +91,7 @@ def _report(task: asyncio.Task[Any]) -> None:
 async def open_resources(settings: CommonSettings, schema: str,
                          migrations: Path) -> AsyncIterator[Resources]:
     await asyncio.to_thread(ensure_topics, settings.kafka_bootstrap, ALL_TOPICS,
-                            settings.topic_prefix)
+                            settings.topic_prefix, settings.topic_partitions)
     pool = await create_pool(settings.database_url, schema, settings.db_pool_size)
     await migrate(pool, schema, migrations)
     producer = EventProducer(settings.kafka_bootstrap, settings.topic_prefix)

@@ -28,6 +28,12 @@ class CommonSettings(BaseSettings):
         "answers a held fetch at about half this wait even when data arrived earlier (measured: "
         "500 gave 0-250 ms per hop, 100 gave 0-50 ms, at 0.14% of a core per fetch per second); "
         "Kafka answers as soon as data arrives either way")
+    topic_partitions: int = Field(
+        0, ge=0,
+        description="Partitions of each topic a service creates (topics that exist are left as "
+        "they are); 0: the topic registry's count (6). Tansu spends CPU on every partition of "
+        "every fetch and produce: make run sets 2 with Tansu, which halves the broker's CPU per "
+        "order (bench/pipeline_bench.py); two members of a consumer group still share the work")
     kafka_idle_after_s: float = Field(
         0.0, ge=0,
         description="Seconds without records after which a consumer stops fetching until a "
