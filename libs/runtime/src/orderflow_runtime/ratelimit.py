@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials
 
-from .web import require_scope
+from .web import authorize, bearer
 
 
 @dataclass
@@ -56,7 +57,12 @@ def limited_scope(scope: str) -> Callable[..., Any]:
     """A dependency like ``require_scope(scope)`` that also charges the key against
     ``app.state.rate_limiter`` (when there is one): 429 with ``Retry-After`` over the limit."""
 
-    async def check(request: Request, key: str = Depends(require_scope(scope))) -> str:
+    # The key checked here rather than by a require_scope dependency: each level of
+    # dependencies cost the hot intake route as much as validating its order.
+    async def check(
+        request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)
+    ) -> str:
+        key = authorize(request, creds, scope)
         limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
         wait = limiter.acquire(key) if limiter is not None else 0.0
         if wait > 0:

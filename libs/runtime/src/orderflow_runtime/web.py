@@ -33,28 +33,33 @@ def parse_api_keys(raw: str) -> dict[str, frozenset[str]]:
     return keys
 
 
-_bearer = HTTPBearer(auto_error=False)
+bearer = HTTPBearer(auto_error=False)
+
+
+def authorize(request: Request, creds: HTTPAuthorizationCredentials | None, scope: str) -> str:
+    """The key of a request (401 without a known one), if it has ``scope`` (else 403)."""
+    keys: dict[str, frozenset[str]] = request.app.state.api_keys
+    if creds is None:
+        raise HTTPException(401, "missing API key: send Authorization: Bearer <key>",
+                            headers={"WWW-Authenticate": "Bearer"})
+    # Bytes: compare_digest refuses str with non-ASCII characters (a header may have any).
+    given = creds.credentials.encode("utf-8", "surrogateescape")
+    match = next((k for k in keys if secrets.compare_digest(k.encode(), given)), None)
+    if match is None:
+        raise HTTPException(401, "unknown API key", headers={"WWW-Authenticate": "Bearer"})
+    granted = keys[match]
+    if ALL_SCOPES not in granted and scope not in granted:
+        raise HTTPException(403, f"this API key lacks the scope {scope!r}")
+    return match
 
 
 def require_scope(scope: str) -> Callable[..., Any]:
     """A dependency: 401 without a known key, 403 when the key lacks ``scope``."""
 
     async def check(
-        request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)
+        request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)
     ) -> str:
-        keys: dict[str, frozenset[str]] = request.app.state.api_keys
-        if creds is None:
-            raise HTTPException(401, "missing API key: send Authorization: Bearer <key>",
-                                headers={"WWW-Authenticate": "Bearer"})
-        # Bytes: compare_digest refuses str with non-ASCII characters (a header may have any).
-        given = creds.credentials.encode("utf-8", "surrogateescape")
-        match = next((k for k in keys if secrets.compare_digest(k.encode(), given)), None)
-        if match is None:
-            raise HTTPException(401, "unknown API key", headers={"WWW-Authenticate": "Bearer"})
-        granted = keys[match]
-        if ALL_SCOPES not in granted and scope not in granted:
-            raise HTTPException(403, f"this API key lacks the scope {scope!r}")
-        return match
+        return authorize(request, creds, scope)
 
     return check
 

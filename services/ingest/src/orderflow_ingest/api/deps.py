@@ -6,11 +6,8 @@ from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
-from orderflow_runtime.groupcommit import GroupCommit
 from orderflow_runtime.kafka import EventProducer
 from orderflow_runtime.ratelimit import limited_scope
-
-from ..submissions import Submission
 
 # async: FastAPI runs a plain ``def`` dependency in a worker thread, a thread hop per request.
 
@@ -22,13 +19,8 @@ async def _producer(request: Request) -> EventProducer:
     return request.app.state.producer  # type: ignore[no-any-return]
 
 
-async def _submissions(request: Request) -> GroupCommit[Submission]:
-    return request.app.state.submissions  # type: ignore[no-any-return]
-
-
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 Producer = Annotated[EventProducer, Depends(_producer)]
-Submissions = Annotated[GroupCommit[Submission], Depends(_submissions)]
 # Every route needs a key with the scope (401/403) within its rate limit (429).
 CanWrite = Depends(limited_scope("orders.write"))
 CanRead = Depends(limited_scope("orders.read"))

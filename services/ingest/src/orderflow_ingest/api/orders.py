@@ -7,14 +7,17 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from orderflow_runtime.groupcommit import GroupCommit
 from orderflow_runtime.guards import RAW_BODY
+from orderflow_runtime.kafka import EventProducer
 from orderflow_schemas import MAX_ORDERS_PER_REQUEST, OrderAction
 from orderflow_schemas.topics import ORDER_ACTIONS, ORDERS_INBOUND
 from pydantic import BaseModel, Field
 
 from ..intake import BadRequest, validate_body
 from ..processor import EVENT_ID_HEADER
-from .deps import CanRead, CanWrite, Pool, Producer, Submissions
+from ..submissions import Submission
+from .deps import CanRead, CanWrite, Pool, Producer
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"], responses={
     401: {"description": "no API key, or an unknown one"},
@@ -50,14 +53,18 @@ ORDERS_BODY = {"requestBody": {"required": True, "content": {"application/json":
 @router.post("", dependencies=[CanWrite], response_model=OrdersAnswer, openapi_extra=ORDERS_BODY,
              responses={400: {"description": "malformed body, empty list or over 1000 orders"},
                         413: {"description": "the body is larger than ORDERFLOW_MAX_BODY_BYTES"}})
-async def post_orders(request: Request, submissions: Submissions,
-                      producer: Producer) -> Response:
+async def post_orders(request: Request) -> Response:
     """Accept 1 to 1000 orders; each is accepted or rejected on its own."""
     try:
         accepted, rejected = validate_body(await request.body())
     except BadRequest as exc:
         raise HTTPException(400, str(exc)) from exc
     if accepted:
+        # From the app's state, not as dependencies: resolving a dependency cost as much as
+        # validating the order, on the route every single order takes.
+        state = request.app.state
+        submissions: GroupCommit[Submission] = state.submissions
+        producer: EventProducer = state.producer
         await submissions([(a.order.externalOrderId, a.version_tag) for a in accepted])
         await producer.send_many(ORDERS_INBOUND, [
             (a.order.externalOrderId, a.document, {EVENT_ID_HEADER: a.event_id})
