@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
 import pytest
 from confluent_kafka import KafkaError, KafkaException
+from orderflow_runtime.consumer import RetryBatch
 from orderflow_runtime.kafka import Record
 from orderflow_schemas import DeadLetter, OrderAction, OrderEvent, decode
 from orderflow_schemas.topics import (
@@ -21,9 +23,10 @@ from orderflow_schemas.topics import (
     TRIGGER_EVALUATIONS,
     TRIGGER_FIRINGS,
 )
-from orderflow_schemas.triggers import TriggerEvaluation, TriggerFiring
+from orderflow_schemas.triggers import TriggerDefinition, TriggerEvaluation, TriggerFiring
 from orderflow_trigger_engine.consumers.order_events import OrderEventsHandler
 from orderflow_trigger_engine.store import outbox
+from orderflow_trigger_engine.store.index import TriggerIndex
 
 from .conftest import Engine, eventually
 
@@ -342,3 +345,47 @@ def test_a_batch_whose_publish_failed_goes_out_before_the_next(engine: Engine) -
     got = eventually(lambda: len(found := [f for f in firings(engine, oid)
                                            if f.trigger_id == made["id"]]) >= 2 and found)
     assert [f.event_id for f in got] == [first.id, second.id]
+
+
+class LimitArrives(TriggerIndex):
+    """An index to which a trigger with a frequency limit comes while a batch is decided: the
+    batch starts without it (so without when triggers last fired), and ends with it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    @property
+    def limits_frequency(self) -> bool:
+        self.reads += 1
+        return self.reads > 1
+
+
+def test_a_frequency_limit_arriving_mid_batch_is_decided_with_the_last_firings(
+        engine: Engine) -> None:
+    tag = uuid.uuid4().hex[:6]
+    oid = f"fl-{tag}"
+    definition = TriggerDefinition.model_validate(
+        {**trigger(f"{tag}-once", "orderDELIVERED", frequency={"mode": "once"}),
+         "id": f"t-{tag}", "revision": 1, "enabled": True})
+    index = LimitArrives()
+    index.put(definition)
+    app = engine.client.app
+    pool = app.state.resources.pool  # type: ignore[attr-defined]
+    call = engine.client.portal.call  # type: ignore[union-attr]
+    # It fired for this order before: once per order means not again.
+    call(pool.execute, "INSERT INTO trigger_fires(trigger_id, external_order_id, last_fired_at) "
+         "VALUES ($1, $2, now() - interval '1 hour')", definition.id, oid)
+    feed = SimpleNamespace(index=index)
+    prefix = f"{engine.prefix}{tag}."  # positions of their own, as above
+    handler = OrderEventsHandler(pool, app.state.resources.producer,  # type: ignore[attr-defined]
+                                 feed, prefix)  # type: ignore[arg-type]
+    record = Record(ORDER_EVENTS.qualified(prefix), 0, 0, oid.encode(), event(oid).to_wire())
+    with pytest.raises(RetryBatch):
+        call(handler, [record])
+    call(handler, [record])  # the consumer's retry
+    call(handler.drain)
+    verdict = evaluations(engine, oid)[0].verdicts[0]
+    assert (verdict.trigger_id, verdict.outcome) == (definition.id, "skipped")
+    assert "fires once per order" in (verdict.reason or "")
+    assert firings(engine, oid) == []

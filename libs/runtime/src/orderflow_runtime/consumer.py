@@ -36,9 +36,13 @@ Handler = Callable[[Sequence[Record]], Awaitable[None]]
 CONSUMED = Counter("orderflow_consumed_total", "Records handled", ["group", "topic"])
 DEAD_LETTERED = Counter("orderflow_dead_lettered_total", "Records sent to the DLQ", ["group"])
 
+class RetryBatch(Exception):  # noqa: N818 (a request, not an error)
+    """Raised by a handler that has to handle the batch again (what it wrote rolled back)."""
+
+
 TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
              asyncpg.TooManyConnectionsError, asyncpg.InterfaceError, KafkaException,
-             asyncio.TimeoutError)
+             asyncio.TimeoutError, RetryBatch)
 POISON_ATTEMPTS = 3
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 from orderflow_runtime import positions
+from orderflow_runtime.consumer import RetryBatch
 from orderflow_runtime.kafka import EventProducer, Record
 from orderflow_schemas import DeadLetter, DecodeError, OrderAction, OrderEvent
 from orderflow_schemas.codec import load
@@ -151,11 +152,13 @@ class OrderEventsHandler:
             "'{}') FROM n", [i.message.id for i in items]))
         events = [i.message for i in items if isinstance(i.message, OrderEvent)]
         order_ids = [i.message.external_order_id for i in items]
+        index = self.feed.index
+        # When triggers last fired matters only to frequency limits; most merchants have none.
+        limited = index.limits_frequency
         batch = await state.load(conn, order_ids, events)
-        ledger, waiting = await runs.load(conn, order_ids)
+        ledger, waiting = await runs.load(conn, order_ids, fires=limited)
         stops = Stops(conn, self.revisions, waiting)
         out: list[outbox.Outgoing] = []
-        index = self.feed.index
         now = datetime.now(UTC)
         for item in items:
             m = item.message
@@ -184,6 +187,10 @@ class OrderEventsHandler:
                 out.append((TRIGGER_EVALUATIONS, key, decision.evaluation))
                 FIRED.inc(decision.fired)
                 NOT_FIRED.inc(decision.not_fired)
+        if index.limits_frequency and not limited:
+            # A trigger with a limit arrived while the batch was decided without the last
+            # firings: decide it again (the transaction rolls back) knowing them.
+            raise RetryBatch("a trigger with a frequency limit arrived during the batch")
         await state.save(conn, batch)
         await runs.save(conn, ledger)
         await runs.move(conn, stops.moves)

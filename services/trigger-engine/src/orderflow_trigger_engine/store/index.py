@@ -19,6 +19,13 @@ class TriggerIndex:
     def __init__(self) -> None:
         self._by_id: dict[str, CompiledTrigger] = {}
         self._by_key: dict[Key, dict[str, CompiledTrigger]] = {}
+        self._limited: set[str] = set()  # triggers with a frequency limit
+
+    @property
+    def limits_frequency(self) -> bool:
+        """Whether a trigger held has a frequency limit: only then does a batch need to know
+        when triggers last fired for its orders."""
+        return bool(self._limited)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -41,6 +48,8 @@ class TriggerIndex:
                                                          "error": str(exc)})
             return
         self._by_id[definition.id] = compiled
+        if definition.frequency.mode != "every":
+            self._limited.add(definition.id)
         for key in compiled.keys:
             self._by_key.setdefault(key, {})[definition.id] = compiled
         HELD.set(len(self._by_id))
@@ -49,6 +58,7 @@ class TriggerIndex:
         held = self._by_id.pop(trigger_id, None)
         if held is None:
             return
+        self._limited.discard(trigger_id)
         for key in held.keys:
             bucket = self._by_key.get(key)
             if bucket is not None:

@@ -29,18 +29,19 @@ class Move:
     reason: str | None = None
 
 
-async def load(conn: asyncpg.Connection, order_ids: Iterable[str]) -> tuple[Ledger,
-                                                                           list[Any]]:
-    """The ledger of these orders, and their waiting runs."""
+async def load(conn: asyncpg.Connection, order_ids: Iterable[str],
+               fires: bool = True) -> tuple[Ledger, list[Any]]:
+    """The ledger of these orders (with when triggers last fired for them, if ``fires``), and
+    their waiting runs."""
     ids = list(set(order_ids))
     waiting = await conn.fetch(
         f"SELECT {_RUN} FROM runs WHERE state = 'waiting' AND external_order_id = ANY($1) "
         "ORDER BY created_at, run_id", ids)
-    fires = await conn.fetch(
+    fired = await conn.fetch(
         "SELECT trigger_id, external_order_id, last_fired_at FROM trigger_fires "
-        "WHERE external_order_id = ANY($1)", ids)
+        "WHERE external_order_id = ANY($1)", ids) if fires else []
     ledger = Ledger({(r["trigger_id"], r["external_order_id"]) for r in waiting},
-                    {(r["trigger_id"], r["external_order_id"]): r["last_fired_at"] for r in fires})
+                    {(r["trigger_id"], r["external_order_id"]): r["last_fired_at"] for r in fired})
     return ledger, list(waiting)
 
 
