@@ -27,9 +27,13 @@ class RequestIntake:
 
     async def __call__(self, records: Sequence[Record]) -> None:
         requests = [decode(ActionRequest, r.value) for r in records]  # DecodeError: poison
-        await self.pool.executemany(
-            "INSERT INTO requests(request_id, external_order_id, payload) VALUES ($1, $2, $3) "
+        # One statement for the batch (executemany ran one per row); a request twice in the
+        # batch is inserted once, as DO NOTHING skips what the statement itself inserted.
+        await self.pool.execute(
+            "INSERT INTO requests(request_id, external_order_id, payload) "
+            "SELECT i, o, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS t(i, o, p) "
             "ON CONFLICT (request_id) DO NOTHING",
-            [(r.id, r.external_order_id, r.to_dict()) for r in requests])
+            [r.id for r in requests], [r.external_order_id for r in requests],
+            [r.to_wire().decode() for r in requests])
         self.on_new()
         await announce(self.pool)
