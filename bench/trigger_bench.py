@@ -11,8 +11,9 @@ trigger; the item condition is the same in all (an event checks equal conditions
 worker is the service's own: the runtime's ``TopicConsumer`` (``--faust``: also the Faust agent
 at 1,000 triggers), ``SafeHandler``, ``OrderEventsHandler`` (one PostgreSQL transaction per
 batch: positions, decided events, order and customer state, the outbox row), then the firings,
-action requests and evaluation records produced and acknowledged by the broker before the
-offsets are committed. The time runs from the start of the first batch to the end of the last.
+action requests and evaluation records produced and acknowledged by the broker (a batch's while
+the next is decided). The time runs from the start of the first batch until the last batch's
+records are acknowledged.
 
 Baselines in the same run: the raw consume rate of the same topic with the engine's client (the
 runtime's confluent-kafka ``TopicConsumer``, nothing done), and with Faust (``take_events``,
