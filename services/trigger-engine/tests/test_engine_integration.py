@@ -1,6 +1,7 @@
 """The trigger-engine on the real broker and database: each kind of listening, operators over
 items and customers, CEL, an edit reaching the worker within 2 s, dry runs, poison to the DLQ,
-and redelivered events deciding nothing new."""
+redelivered events deciding nothing new, a failed publish going out before the next batch, and
+a frequency limit arriving while a batch is decided."""
 
 from __future__ import annotations
 
