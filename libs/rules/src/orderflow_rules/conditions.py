@@ -116,18 +116,18 @@ def compile_condition(c: Condition, index: int) -> Check:
         label = f"{c.aggregate}({path}) {op.value} {want!r}"
     if op in (Operator.CHANGED, Operator.CHANGED_TO, Operator.CHANGED_FROM):
         return Check.of(c, label, 1, _changed(path.removeprefix("order."), op, want), index)
+    parts = tuple(path.split("."))  # split once, not per event
     if op in _SET or op in _EMPTY:
         wanted = op in _SET
 
         def presence(s: Scope) -> tuple[bool, Any]:
-            found = [v for v in values_at(s.data, path) if _is_set(v)]
+            found = [v for v in values_at(s.data, parts) if _is_set(v)]
             return bool(found) is wanted, _shown(found) if found else None
         return Check.of(c, label, 1, presence, index)
     compare, cost = (_regex(str(want)), 20) if op is Operator.MATCHES else (COMPARE[op], 2)
     if c.aggregate in ("count", "sum"):
-        return Check.of(c, label, 10, _aggregate(path, c.aggregate, compare, want), index)
+        return Check.of(c, label, 10, _aggregate(parts, c.aggregate, compare, want), index)
     every = c.aggregate == "all"
-    parts = tuple(path.split("."))
 
     def test(s: Scope) -> tuple[bool, Any]:
         found = values_at(s.data, parts)
@@ -146,7 +146,8 @@ def _regex(source: str) -> Callable[[Any, Any], bool]:
     return lambda value, _want: pattern.search(str(value)) is not None
 
 
-def _aggregate(path: str, kind: str, compare: Callable[[Any, Any], bool], want: Any) -> Test:
+def _aggregate(path: tuple[str, ...], kind: str, compare: Callable[[Any, Any], bool],
+               want: Any) -> Test:
     def test(s: Scope) -> tuple[bool, Any]:
         found = values_at(s.data, path)
         if kind == "count":

@@ -223,7 +223,7 @@ def decide(event: EventView, triggers: Sequence[CompiledTrigger], scope: Scope,
         due = due_at((event.at or now) if wait else now, wait, d.schedule)
         if due > now:
             verdicts.append(_verdict(d, FiringOutcome.SCHEDULED, step=0, due_at=due,
-                                         run_id=ledger.schedule(d, event, 0, due)))
+                                     run_id=ledger.schedule(d, event, 0, due)))
             continue
         fid = fire(trigger, event, 0, [f"holds: {r.label}: {r.value!r}" for r in ev.results],
                    firings, requests)
@@ -234,7 +234,7 @@ def decide(event: EventView, triggers: Sequence[CompiledTrigger], scope: Scope,
             next_due = due_at(now, duration(d.steps[0].after), d.schedule)
             run = ledger.schedule(d, event, 1, next_due)
         verdicts.append(_verdict(d, FiringOutcome.FIRED, firing_id=fid, run_id=run, step=0,
-                                     due_at=next_due))
+                                 due_at=next_due))
     evaluation = None
     if verdicts:
         evaluation = TriggerEvaluation.wire_of(
