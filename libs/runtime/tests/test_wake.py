@@ -36,6 +36,16 @@ async def _read_within(arrived: dict[bytes, float], value: bytes, since: float, 
         await asyncio.sleep(poll)
 
 
+async def _woken_by_notify(consumer: TopicConsumer, producer: EventProducer,
+                           arrived: dict[bytes, float], value: bytes, why: str) -> None:
+    """``value`` sent by the other process once ``consumer`` rests is read before a peek."""
+    await _rested(consumer)
+    await asyncio.sleep(0.5)
+    sent = time.monotonic()
+    await producer.send_many(ORDER_EVENTS, [(b"k", value, None)])
+    await _read_within(arrived, value, sent, PEEK - 1, why)
+
+
 async def test_a_resting_consumer_is_woken_by_a_producer_elsewhere_or_peeks(
         kafka_bootstrap: str, database_url: str, topic_prefix: str) -> None:
     await asyncio.to_thread(ensure_topics, kafka_bootstrap, [ORDER_EVENTS], topic_prefix)
@@ -64,12 +74,8 @@ async def test_a_resting_consumer_is_woken_by_a_producer_elsewhere_or_peeks(
         while b"first" not in arrived:  # joined the group and read it
             await asyncio.sleep(0.05)
 
-        await _rested(consumer)
-        await asyncio.sleep(0.5)
-        sent = time.monotonic()
-        await producer_b.send_many(ORDER_EVENTS, [(b"k", b"notified", None)])
-        await _read_within(arrived, b"notified", sent, PEEK - 1,
-                           "woken only by the peek, not the NOTIFY")
+        await _woken_by_notify(consumer, producer_b, arrived, b"notified",
+                               "woken only by the peek, not the NOTIFY")
 
         # The listening connection is killed: A listens again, and a NOTIFY reaches it again.
         admin = await asyncpg.connect(database_url)
@@ -84,12 +90,8 @@ async def test_a_resting_consumer_is_woken_by_a_producer_elsewhere_or_peeks(
                 await asyncio.sleep(0.1)
         finally:
             await admin.close()
-        await _rested(consumer)
-        await asyncio.sleep(0.5)
-        sent = time.monotonic()
-        await producer_b.send_many(ORDER_EVENTS, [(b"k", b"after-loss", None)])
-        await _read_within(arrived, b"after-loss", sent, PEEK - 1,
-                           "the NOTIFY was lost with the connection")
+        await _woken_by_notify(consumer, producer_b, arrived, b"after-loss",
+                               "the NOTIFY was lost with the connection")
 
         await _rested(consumer)
         raw = Producer({"bootstrap.servers": kafka_bootstrap})

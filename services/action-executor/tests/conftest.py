@@ -5,12 +5,14 @@ API."""
 from __future__ import annotations
 
 import email
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from aiohttp import web
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
@@ -49,6 +51,22 @@ async def http_server(app: web.Application) -> AsyncIterator[int]:
         yield site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     finally:
         await runner.cleanup()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def hook() -> AsyncIterator[tuple[list[tuple[float, str]], int]]:
+    """A receiver answering 200 at ``http://127.0.0.1:<port>/hook``: each call's arrival time
+    and Idempotency-Key, and the port."""
+    calls: list[tuple[float, str]] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        calls.append((time.monotonic(), request.headers.get("Idempotency-Key", "")))
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/hook", handle)
+    async with http_server(app) as port:
+        yield calls, port
 
 
 @asynccontextmanager

@@ -6,35 +6,16 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from aiohttp import web
 from orderflow_action_executor.bootstrap import build_app
 from orderflow_action_executor.config import ExecutorSettings
 from orderflow_action_executor.intake import RequestIntake
 from orderflow_runtime.kafka import Record
 from orderflow_schemas import ActionRequest, HttpEffect
 
-from .conftest import http_server
-
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def hook() -> AsyncIterator[tuple[list[str], int]]:
-    calls: list[str] = []
-
-    async def handle(request: web.Request) -> web.Response:
-        calls.append(request.headers.get("Idempotency-Key", ""))
-        return web.Response(status=200)
-
-    app = web.Application()
-    app.router.add_post("/hook", handle)
-    async with http_server(app) as port:
-        yield calls, port
 
 
 async def test_a_request_twice_in_a_batch_and_again_later_is_performed_once(
@@ -61,7 +42,7 @@ async def test_a_request_twice_in_a_batch_and_again_later_is_performed_once(
             await asyncio.sleep(0.05)
         await intake([records[1]])
         await asyncio.sleep(1.0)
-        assert sorted(calls) == sorted(r.id for r in requests)
+        assert sorted(key for _, key in calls) == sorted(r.id for r in requests)
         stored = await app.state.pool.fetchval(
             "SELECT count(*) FROM requests WHERE request_id = ANY($1::text[])",
             [r.id for r in requests])
