@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
 from fastapi.testclient import TestClient
 from orderflow_runtime.guards import RAW_BODY
 from orderflow_runtime.ratelimit import limited_scope
 from orderflow_runtime.settings import HttpLimits
-from orderflow_runtime.web import create_app, require_scope
+from orderflow_runtime.web import create_app, require_scope, serve_directly
 from pydantic import BaseModel
 
 JSON = {"content-type": "application/json"}
@@ -105,3 +106,29 @@ def test_openapi_lists_every_status(client: TestClient) -> None:
 def test_a_route_that_checks_its_own_raw_body_is_left_alone(client: TestClient) -> None:
     body = b'{"a": "\\ud800"}'
     assert client.post("/raw", content=body, headers=JSON).json() == {"bytes": len(body)}
+
+
+def test_a_route_served_directly_answers_as_the_app_would_around_it() -> None:
+    app = create_app(title="t", api_keys="k", limits=HttpLimits(max_body_bytes=1000))
+
+    @app.post("/direct", openapi_extra=RAW_BODY)
+    async def routed() -> dict[str, str]:
+        return {"via": "FastAPI"}
+
+    async def direct(request: Request) -> Response:
+        body = await request.body()
+        if body == b"slow down":
+            raise HTTPException(429, "rate limit exceeded", headers={"Retry-After": "3"})
+        return JSONResponse({"via": "direct", "bytes": len(body)})
+
+    serve_directly(app, "POST", "/direct", direct)
+    client = TestClient(app)
+    assert client.post("/direct", content=b"abc").json() == {"via": "direct", "bytes": 3}
+    refused = client.post("/direct", content=b"slow down")
+    assert (refused.status_code, refused.json()) == (429, {"detail": "rate limit exceeded"})
+    assert refused.headers["Retry-After"] == "3"
+    assert client.post("/direct", content=b"x" * 2000).status_code == 413
+    assert client.post("/direct?x=%00").status_code == 400  # the guards still apply
+    wrong_method = client.get("/direct")
+    assert (wrong_method.status_code, wrong_method.headers["Allow"]) == (405, "POST")
+    assert "post" in client.get("/openapi.json").json()["paths"]["/direct"]

@@ -49,7 +49,8 @@ def test_malformed_requests_are_refused_as_a_whole(ingest: Any) -> None:
 
 
 def test_every_route_needs_a_key_with_its_scope(ingest: Any) -> None:
-    assert ingest.client.post("/api/v1/orders", json={"orders": []}).status_code == 401
+    missing = ingest.client.post("/api/v1/orders", json={"orders": []})
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == "Bearer"
     assert ingest.client.get("/api/v1/orders/x",
                              headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert ingest.post(ingest.order(), key="k-reader").status_code == 403
@@ -69,6 +70,9 @@ def test_a_key_over_its_rate_limit_is_answered_429_with_retry_after(ingest: Any)
         assert codes[2].headers["Retry-After"] == "30"
         other = ingest.client.get("/api/v1/orders/x", headers={"Authorization": "Bearer k-all"})
         assert other.status_code == 404  # limits are per key
+        posted = [ingest.post(ingest.order(), key="k-writer") for _ in range(3)]
+        assert [p.status_code for p in posted] == [200, 200, 429]
+        assert posted[2].json()["detail"].startswith("rate limit exceeded")
     finally:
         app.state.rate_limiter = saved
 

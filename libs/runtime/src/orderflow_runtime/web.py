@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import make_asgi_app
 from pydantic import BeforeValidator
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .guards import BodyGuard
+from .guards import BodyGuard, url_problem
 from .settings import HttpLimits
 
 ALL_SCOPES = "*"
@@ -106,6 +108,8 @@ def create_app(*, title: str, api_keys: str, lifespan: Any = None,
     app.state.validation_status = validation_status
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(BodyGuard, max_depth=limits.max_json_depth)
+    app.state.direct_routes = {}
+    app.add_middleware(DirectRoutes, routes=app.state.direct_routes)  # outside BodyGuard
     app.mount("/metrics", make_asgi_app())
     _document_statuses_of(app)
 
@@ -120,6 +124,41 @@ def create_app(*, title: str, api_keys: str, lifespan: Any = None,
                             status_code=503 if problems else 200)
 
     return app
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def serve_directly(app: FastAPI, method: str, path: str, endpoint: Endpoint) -> None:
+    """Answer ``method path`` (exactly that path) with ``endpoint`` before FastAPI routes it.
+
+    For a route that a client calls once per order: FastAPI's routing, dependency solving and
+    inner middlewares cost twice what the route itself does. The route stays registered with
+    FastAPI as well, for its OpenAPI document; ``endpoint`` must do what its dependencies do
+    (``authorize``, ``limited_scope``). The body size limit (413) and the 500 answer are outside
+    and apply as before; an ``HTTPException`` is answered as FastAPI answers it."""
+    app.state.direct_routes[(method, path)] = endpoint
+
+
+class DirectRoutes:
+    """ASGI middleware of ``serve_directly``: the routes it was given, else the app."""
+
+    def __init__(self, app: ASGIApp, routes: dict[tuple[str, str], Endpoint]) -> None:
+        self.app = app
+        self.routes = routes  # filled after the app is made, before it serves
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = (self.routes.get((scope["method"], scope["path"]))
+                    if scope["type"] == "http" else None)
+        if endpoint is None or url_problem(scope) is not None:  # BodyGuard answers that
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await endpoint(request)
+        except HTTPException as exc:
+            response = await http_exception_handler(request, exc)
+        await response(scope, receive, send)
 
 
 # What every answer of ours looks like: HTTPException's {"detail"} and, for validation

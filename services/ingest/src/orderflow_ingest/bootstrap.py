@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from orderflow_runtime import outbox
 from orderflow_runtime.ratelimit import RateLimiter
 from orderflow_runtime.resources import open_resources
-from orderflow_runtime.web import create_app
+from orderflow_runtime.web import create_app, serve_directly
 from orderflow_schemas.topics import ORDER_CHANGES, ORDERS_INBOUND
 
 from . import submissions
@@ -42,4 +42,5 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
     app = create_app(title="orderflow ingest", api_keys=settings.api_keys, lifespan=lifespan)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.include_router(orders.router)
+    serve_directly(app, "POST", "/api/v1/orders", orders.post_orders_directly)
     return app

@@ -22,5 +22,6 @@ async def _producer(request: Request) -> EventProducer:
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 Producer = Annotated[EventProducer, Depends(_producer)]
 # Every route needs a key with the scope (401/403) within its rate limit (429).
-CanWrite = Depends(limited_scope("orders.write"))
+may_write = limited_scope("orders.write")
+CanWrite = Depends(may_write)
 CanRead = Depends(limited_scope("orders.read"))
