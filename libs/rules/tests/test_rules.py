@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
-from orderflow_rules import DataScope, ExpressionError, compile_condition
+from orderflow_rules import DataScope, ExpressionError, compile_condition, conditions
 from orderflow_rules.expressions import reads_of
 from orderflow_schemas import Condition
 
@@ -39,3 +41,18 @@ def test_what_an_expression_reads_of_each_root() -> None:
         ("order", None), ("customer", "name")}
     assert reads_of("order.items.all(order, order.cost > 1)", frozenset({"order"})) == {
         ("order", None)}
+
+
+def test_an_equal_condition_in_many_triggers_is_compiled_once_and_kept_while_used() -> None:
+    condition = Condition(expression="order.totalCost > 100 && size(order.items) > 0")
+    first, other = compile_condition(condition, 0), compile_condition(condition, 2)
+    assert (first.index, other.index) == (0, 2)  # each explanation names its own place
+    assert first.test is other.test
+    order = DataScope({"order": {"totalCost": 150, "items": [1]}})
+    assert first.test(order) == other.test(order) == (True, True)
+    key = first.key
+    del first, other
+    gc.collect()
+    assert key not in conditions._COMPILED  # nothing kept after the triggers that used it
+    fresh = compile_condition(condition, 1)
+    assert fresh.index == 1 and fresh.test(order) == (True, True)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import operator
 import re
+import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from orderflow_schemas import Condition, Operator
@@ -30,6 +31,8 @@ class Check:
     test: Test
     index: int  # its place in the trigger's list
     key: str = ""  # equal for equal conditions: one event checks each only once
+    # The check this one copies with another index: keeps it in ``_COMPILED`` while in use.
+    origin: Check | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, c: Condition, label: str, cost: int, test: Test, index: int) -> Check:
@@ -101,8 +104,22 @@ def _shown(found: list[Any]) -> Any:
     return found[0] if len(found) == 1 else found
 
 
+# Checks by key, while a trigger holds them: merchants' triggers repeat conditions (a template
+# copied a thousand times), and one compiled program per distinct condition keeps the memory,
+# and the code an event runs, that of the distinct conditions rather than of every trigger.
+_COMPILED: weakref.WeakValueDictionary[str, Check] = weakref.WeakValueDictionary()
+
+
 def compile_condition(c: Condition, index: int) -> Check:
     """``ValueError`` (``ExpressionError``) when it cannot be compiled."""
+    key = c.model_dump_json(exclude_none=True)
+    check = _COMPILED.get(key)
+    if check is None:
+        check = _COMPILED[key] = _compile(c)
+    return replace(check, index=index, origin=check)
+
+
+def _compile(c: Condition, index: int = 0) -> Check:
     if c.expression is not None:
         program = compile_expression(c.expression)
         reads = reads_of(c.expression, frozenset(program.variables()) & VARIABLES)
