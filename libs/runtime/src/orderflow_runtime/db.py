@@ -29,6 +29,15 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", schema="pg_catalog", format="binary",
                               encoder=lambda v: b"\x01" + _json(v),  # jsonb's version byte
                               decoder=lambda b: orjson.loads(b[1:]))
+    # asyncpg learns each array type from the catalog the first time a connection meets it:
+    # one query (~8 ms of the server's time) per new set of types, several per connection as the
+    # batches' statements come, on the path of the first orders. All of them at once, here.
+    await conn.prepare(_ARRAYS)
+
+
+# The array types the services bind (``unnest($1::bigint[])``); text[] asyncpg knows already.
+_ARRAYS = ("SELECT $1::bool[], $2::bytea[], $3::int[], $4::bigint[], $5::float8[], "
+           "$6::timestamptz[], $7::numeric[]")
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
