@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,7 +20,8 @@ from fastapi import FastAPI
 from orderflow_action_executor.bootstrap import build_app
 from orderflow_action_executor.config import ExecutorSettings
 from orderflow_devstack import net
-from orderflow_runtime.kafka import EventProducer
+from orderflow_runtime.kafka import EventProducer, Record
+from orderflow_schemas import ActionRequest, HttpEffect
 
 
 class Mailbox:
@@ -67,6 +69,30 @@ async def hook() -> AsyncIterator[tuple[list[tuple[float, str]], int]]:
     app.router.add_post("/hook", handle)
     async with http_server(app) as port:
         yield calls, port
+
+
+def local_settings(kafka_bootstrap: str, database_url: str, name: str,
+                   **more: Any) -> ExecutorSettings:
+    """An executor on topics of its own (prefixed ``name`` and a random part) that may call
+    this machine only."""
+    return ExecutorSettings(
+        kafka_bootstrap=kafka_bootstrap, database_url=database_url,
+        topic_prefix=f"{name}{uuid.uuid4().hex[:8]}.", allowed_hosts="127.0.0.1",
+        egress="allow-list-only", **more)
+
+
+def hook_request(port: int, order: str, firing: str, trigger_name: str) -> ActionRequest:
+    """A request to call the ``hook`` receiver on ``port``."""
+    return ActionRequest(
+        external_order_id=order, trigger_id="t-1", trigger_name=trigger_name, firing_id=firing,
+        event_id=str(uuid.uuid4()),
+        effect=HttpEffect(url=f"http://127.0.0.1:{port}/hook", expected_status=[200]))
+
+
+def record_of(request: ActionRequest, offset: int = 0) -> Record:
+    """``request`` as the intake reads it off the topic."""
+    return Record(topic="t", partition=0, offset=offset,
+                  key=request.external_order_id.encode(), value=request.to_wire(), headers={})
 
 
 @asynccontextmanager

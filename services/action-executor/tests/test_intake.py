@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from typing import Any
 
 import pytest
 from orderflow_action_executor.bootstrap import build_app
-from orderflow_action_executor.config import ExecutorSettings
 from orderflow_action_executor.intake import RequestIntake
-from orderflow_runtime.kafka import Record
-from orderflow_schemas import ActionRequest, HttpEffect
+
+from .conftest import hook_request, local_settings, record_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -21,19 +19,10 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 async def test_a_request_twice_in_a_batch_and_again_later_is_performed_once(
         kafka_bootstrap: str, database_url: str, hook: Any) -> None:
     calls, port = hook
-    settings = ExecutorSettings(
-        kafka_bootstrap=kafka_bootstrap, database_url=database_url,
-        topic_prefix=f"in{uuid.uuid4().hex[:8]}.", allowed_hosts="127.0.0.1",
-        egress="allow-list-only")
-    app = build_app(settings)
+    app = build_app(local_settings(kafka_bootstrap, database_url, "in"))
     async with app.router.lifespan_context(app):
-        requests = [ActionRequest(
-            external_order_id=f"o-{n}", trigger_id="t-1", trigger_name="twice",
-            firing_id=f"f-{n}", event_id=str(uuid.uuid4()),
-            effect=HttpEffect(url=f"http://127.0.0.1:{port}/hook", expected_status=[200]))
-            for n in range(2)]
-        records = [Record(topic="t", partition=0, offset=n, key=r.external_order_id.encode(),
-                          value=r.to_wire(), headers={}) for n, r in enumerate(requests)]
+        requests = [hook_request(port, f"o-{n}", f"f-{n}", "twice") for n in range(2)]
+        records = [record_of(r, n) for n, r in enumerate(requests)]
         intake = RequestIntake(app.state.pool)
         await intake([records[0], records[1], records[0]])
         deadline = time.monotonic() + 10

@@ -15,12 +15,11 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from orderflow_action_executor.bootstrap import build_app
-from orderflow_action_executor.config import ExecutorSettings
 from orderflow_runtime.kafka import EventProducer
 from orderflow_schemas import ActionRequest, EmailEffect, SmsEffect
 from orderflow_schemas.topics import ACTION_REQUESTS
 
-from .conftest import http_server
+from .conftest import http_server, local_settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -66,15 +65,13 @@ class Executor:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def executor(kafka_bootstrap: str, database_url: str, smtp: Any,
                    gateway: Any) -> AsyncIterator[Executor]:
-    prefix = f"msg{uuid.uuid4().hex[:8]}."
-    settings = ExecutorSettings(
-        kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=prefix,
-        allowed_hosts="127.0.0.1", egress="allow-list-only", retry_schedule="0.3",
-        smtp_port=smtp[1], mail_from="shop@example.com",
-        sms_gateway_url=f"http://127.0.0.1:{gateway[1]}/sms", sms_gateway_token="sms-token")
+    settings = local_settings(
+        kafka_bootstrap, database_url, "msg", retry_schedule="0.3", smtp_port=smtp[1],
+        mail_from="shop@example.com", sms_gateway_url=f"http://127.0.0.1:{gateway[1]}/sms",
+        sms_gateway_token="sms-token")
     app = build_app(settings)
     async with app.router.lifespan_context(app):
-        producer = EventProducer(kafka_bootstrap, prefix)
+        producer = EventProducer(kafka_bootstrap, settings.topic_prefix)
         yield Executor(producer, app.state.pool)
         await producer.close()
 
