@@ -116,10 +116,10 @@ class Scheduler:
                 decided[step.state] += 1
                 out += [(TRIGGER_FIRINGS, key, f) for f in step.firings]
                 out += [(ACTION_REQUESTS, key, r) for r in step.requests]
-                out.append((TRIGGER_EVALUATIONS, key, TriggerEvaluation(
+                out.append((TRIGGER_EVALUATIONS, key, TriggerEvaluation.wire_of(
                     id=evaluation_id(row["run_id"], row["step"]), event_id=view.id,
                     event_name=view.name, external_order_id=key, customer_id=view.customer_id,
-                    fired=len(step.firings), verdicts=[step.verdict]).to_wire()))
+                    fired=len(step.firings), verdicts=[step.verdict])))
             for state_name, n in decided.items():
                 STEPS.labels(state_name).inc(n)
             await runs.move(conn, moves)

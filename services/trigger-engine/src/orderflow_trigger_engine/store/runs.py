@@ -92,9 +92,11 @@ async def move(conn: asyncpg.Connection, moves: Sequence[Move]) -> None:
 
 async def claim_due(conn: asyncpg.Connection, limit: int) -> list[Any]:
     """Due runs no other worker holds, locked until the caller's transaction ends: a worker
-    that dies mid-way releases them with its connection, and its work was never committed."""
+    that dies mid-way releases them with its connection, and its work was never committed.
+    Only the columns the scheduler reads: a crowd coming due is thousands of rows a second."""
     return await conn.fetch(  # type: ignore[no-any-return]
-        f"SELECT {_RUN} FROM runs WHERE state = 'waiting' AND due_at <= now() "
+        "SELECT run_id, trigger_id, revision, external_order_id, event, step, due_at "
+        "FROM runs WHERE state = 'waiting' AND due_at <= now() "
         "ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
 
 
