@@ -133,6 +133,31 @@ def test_frequency_every_once_and_once_per_period(engine: Engine) -> None:
         {"every": "fired", "once": "skipped", "period": "fired"}
 
 
+def test_a_frequency_limit_holds_when_delayed_runs_come_due(engine: Engine) -> None:
+    """Two delayed runs of a once-per-order trigger, both scheduled before either fired: when
+    they come due the first fires and the second is skipped; an every-time trigger beside it
+    fires for both (the scheduler reads when a trigger last fired only for limited ones)."""
+    tag = uuid.uuid4().hex[:6]
+    once = engine.create(trigger(f"{tag}-once", "orderUPDATED", delay="PT2S",
+                                 frequency={"mode": "once"}))
+    every = engine.create(trigger(f"{tag}-every", "orderUPDATED", delay="PT2S"))
+    oid = f"q-{tag}"
+    engine.produce(ORDER_EVENTS, event(oid, name="orderUPDATED", sequence=1))
+    assert verdicts(engine, once, oid, 1)[0]["outcome"] == "scheduled"
+    time.sleep(1)  # the second comes due a second later, in another pass than the first
+    engine.produce(ORDER_EVENTS, event(oid, name="orderUPDATED", sequence=2))
+    assert [v["outcome"] for v in verdicts(engine, once, oid, 2)] == ["scheduled"] * 2
+    due = eventually(lambda: [v for v in verdicts(engine, once, oid, 4)[2:]], timeout=15)
+    assert sorted(v["outcome"] for v in due) == ["fired", "skipped"]
+    assert "once per order" in next(v["reason"] for v in due if v["outcome"] == "skipped")
+    assert len(eventually(lambda: len(f := fired(engine, every, oid)) == 2 and f,
+                          timeout=15)) == 2
+    time.sleep(0.5)  # nothing more comes for the limited one
+    assert len(fired(engine, once, oid)) == 1
+    states = sorted(r["state"] for r in runs(engine, once["id"], order=oid))
+    assert states == ["done", "skipped"]
+
+
 def test_a_workflow_step_follows_and_a_stop_condition_between_steps_stops_it(
         engine: Engine) -> None:
     tag = uuid.uuid4().hex[:6]

@@ -23,8 +23,9 @@ from orderflow_schemas.topics import ACTION_REQUESTS, TRIGGER_EVALUATIONS, TRIGG
 from prometheus_client import Counter, Histogram
 
 from .domain.customers import customer_key, customer_view
-from .domain.evaluate import evaluation_id
+from .domain.evaluate import CompiledTrigger, evaluation_id
 from .domain.events import EventView
+from .domain.ledger import Ledger
 from .domain.scope import Scope
 from .domain.steps import advance
 from .store import outbox, runs, state
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 STEPS = Counter("orderflow_trigger_run_steps_total", "Run steps decided when due", ["state"])
 LATENESS = Histogram("orderflow_trigger_run_lateness_seconds", "How late a due step was decided",
                      buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60))
+
+
+def _limited(trigger: CompiledTrigger | None) -> bool:
+    return trigger is not None and trigger.definition.frequency.mode != "every"
 
 
 class Scheduler:
@@ -88,19 +93,22 @@ class Scheduler:
             now = datetime.now(UTC)
             order_ids = {r["external_order_id"] for r in due}
             orders = await state.load(conn, order_ids, ())
-            ledger = await runs.last_fired_locked(
-                conn, sorted({(r["trigger_id"], r["external_order_id"]) for r in due}))
+            revisions: dict[tuple[str, int], Any] = {}
+            for pinned in {(r["trigger_id"], r["revision"]) for r in due}:
+                revisions[pinned] = await self.revisions.get(conn, *pinned)
+            # When a trigger last fired matters only to a step 0 with a frequency limit; reading
+            # (and locking) it for every due run cost a statement over the whole batch.
+            limited = sorted({(r["trigger_id"], r["external_order_id"]) for r in due
+                              if r["step"] == 0 and _limited(revisions[
+                                  (r["trigger_id"], r["revision"])])})
+            ledger = await runs.last_fired_locked(conn, limited) if limited else Ledger()
             out: list[outbox.Outgoing] = []
             moves: list[runs.Move] = []
             decided: Tally[str] = Tally()
-            revisions: dict[tuple[str, int], Any] = {}
             for row in due:
                 LATENESS.observe((now - row["due_at"]).total_seconds())
                 key = row["external_order_id"]
-                pinned = (row["trigger_id"], row["revision"])
-                if pinned not in revisions:
-                    revisions[pinned] = await self.revisions.get(conn, *pinned)
-                trigger = revisions[pinned]
+                trigger = revisions[(row["trigger_id"], row["revision"])]
                 if trigger is None:
                     moves.append(runs.Move(row["run_id"], "cancelled", row["step"], now,
                                            "the trigger revision is gone"))
