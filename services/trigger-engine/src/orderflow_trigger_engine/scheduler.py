@@ -23,7 +23,7 @@ from orderflow_schemas.topics import ACTION_REQUESTS, TRIGGER_EVALUATIONS, TRIGG
 from prometheus_client import Counter, Histogram
 
 from .domain.customers import customer_key, customer_view
-from .domain.evaluate import CompiledTrigger, evaluation_id
+from .domain.evaluate import evaluation_id
 from .domain.events import EventView
 from .domain.ledger import Ledger
 from .domain.scope import Scope
@@ -35,10 +35,6 @@ log = logging.getLogger(__name__)
 STEPS = Counter("orderflow_trigger_run_steps_total", "Run steps decided when due", ["state"])
 LATENESS = Histogram("orderflow_trigger_run_lateness_seconds", "How late a due step was decided",
                      buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60))
-
-
-def _limited(trigger: CompiledTrigger | None) -> bool:
-    return trigger is not None and trigger.definition.frequency.mode != "every"
 
 
 class Scheduler:
@@ -99,8 +95,8 @@ class Scheduler:
             # When a trigger last fired matters only to a step 0 with a frequency limit; reading
             # (and locking) it for every due run cost a statement over the whole batch.
             limited = sorted({(r["trigger_id"], r["external_order_id"]) for r in due
-                              if r["step"] == 0 and _limited(revisions[
-                                  (r["trigger_id"], r["revision"])])})
+                              if r["step"] == 0 and (t := revisions[
+                                  (r["trigger_id"], r["revision"])]) and t.limits_frequency})
             ledger = await runs.last_fired_locked(conn, limited) if limited else Ledger()
             out: list[outbox.Outgoing] = []
             moves: list[runs.Move] = []

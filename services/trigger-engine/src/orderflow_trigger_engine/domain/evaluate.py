@@ -77,6 +77,11 @@ class CompiledTrigger:
     def id(self) -> str:
         return self.definition.id
 
+    @property
+    def limits_frequency(self) -> bool:
+        """Only then does deciding it need to know when it last fired for the order."""
+        return self.definition.frequency.mode != "every"
+
     def listens_to(self, event: EventView) -> bool:
         return any(matches(listen, event) for listen in self.listens)
 

@@ -48,7 +48,7 @@ class TriggerIndex:
                                                          "error": str(exc)})
             return
         self._by_id[definition.id] = compiled
-        if definition.frequency.mode != "every":
+        if compiled.limits_frequency:
             self._limited.add(definition.id)
         for key in compiled.keys:
             self._by_key.setdefault(key, {})[definition.id] = compiled
