@@ -40,10 +40,10 @@ from aiohttp import web
 from confluent_kafka import Consumer, Producer
 from orderflow_devstack import broker as broker_mod
 from orderflow_devstack import database, launcher, net
+from proc import cpu_seconds
 
 KEY = "bench-key"
 HOST = "127.0.0.1"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # --- the sink: its own process, so that the load generator does not slow what it measures ---
@@ -74,14 +74,6 @@ def _sink(port: int, ready: Any) -> None:
 
 
 # --- CPU accounting from /proc ---
-
-def _cpu_of(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-
 
 def _descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
@@ -122,12 +114,12 @@ class CpuMeter:
         self.harness_pids = harness_pids
 
     def sample(self) -> dict[str, float]:
-        each = {name: sum(_cpu_of(p) for p in _descendants(root))
+        each = {name: sum(cpu_seconds(p) for p in _descendants(root))
                 for name, root in self.service_pids.items()}
         services = sum(each.values())
-        broker = _cpu_of(self.broker_pid) if self.broker_pid else 0.0
-        postgres = sum(_cpu_of(p) for p in _postgres_pids())
-        harness = sum(_cpu_of(p) for p in self.harness_pids)
+        broker = cpu_seconds(self.broker_pid) if self.broker_pid else 0.0
+        postgres = sum(cpu_seconds(p) for p in _postgres_pids())
+        harness = sum(cpu_seconds(p) for p in self.harness_pids)
         return {"orderflow": services, "broker": broker, "postgres": postgres,
                 "harness": harness, **{f"service:{name}": cpu for name, cpu in each.items()}}
 

@@ -42,6 +42,7 @@ from orderflow_devstack import launcher, net, procs
 from orderflow_runtime.kafka import ensure_topics, partitions_of
 from orderflow_schemas import ALL_TOPICS, OrderEvent, TriggerFiring, decode
 from orderflow_schemas.topics import ORDER_EVENTS, TRIGGER_FIRINGS
+from proc import cpu_seconds
 
 DSN = os.environ.get("ORDERFLOW_BENCH_DATABASE_URL",
                      "postgresql://postgres@127.0.0.1:5432/orderflow_bench_runs")
@@ -116,11 +117,6 @@ def raw_consume_rate(bootstrap: str, topic: str, total: int) -> float:
     rate = got / (time.monotonic() - start)
     consumer.close()
     return rate
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def rss_mib(pid: int) -> float:
