@@ -205,6 +205,19 @@ def test_invalid_definitions_get_422_naming_the_field(engine: Engine, change: di
     assert field in [e["field"] for e in r.json()["errors"]], r.json()
 
 
+def test_a_bad_duration_or_hour_is_refused_in_words_not_with_a_regular_expression(
+        engine: Engine) -> None:
+    r = engine.client.post("/api/v1/triggers", json={
+        **trigger("bad"), "delay": "P1M", "schedule": {"mode": "window", "end": "5pm"},
+        "steps": [{"after": "14 days", "effects": [{"type": "http", "url": "http://x"}]}]})
+    assert r.status_code == 422, r.text
+    said = {e["field"]: e["message"] for e in r.json()["errors"]}
+    assert "months and years have no fixed length): 'P1M'" in said["delay"]
+    assert "ISO 8601 duration" in said["steps.0.after"] and "'14 days'" in said["steps.0.after"]
+    assert "HH:MM" in said["schedule.end"]
+    assert not any("\\d" in message for message in said.values()), said
+
+
 def test_dry_run_explains_condition_by_condition(engine: Engine) -> None:
     tag = uuid.uuid4().hex[:6]
     made = engine.create(trigger(f"{tag}-dry", "orderDELIVERED",

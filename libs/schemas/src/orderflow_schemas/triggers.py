@@ -188,7 +188,7 @@ def duration(text: str) -> timedelta:
     the digits, so that any duration it admits can be added to today (a few centuries at most)."""
     if not re.match(DURATION_PATTERN, text):
         raise ValueError(f"not an ISO 8601 duration in weeks, days, hours, minutes or seconds "
-                         f"(PT5M, P14D): {text!r}")
+                         f"(PT5M, P14D; months and years have no fixed length): {text!r}")
     return _DURATION.validate_python(text)  # type: ignore[no-any-return]
 
 
@@ -205,7 +205,10 @@ def _duration_field(text: str) -> str:
     return text
 
 
-Duration = Annotated[str, Field(pattern=DURATION_PATTERN, examples=["PT5M", "P14D"]),
+# The pattern for the schema only (as EventName's): ``duration`` refuses in words, where the
+# pattern's own error would quote the regular expression back at the user.
+Duration = Annotated[str, Field(json_schema_extra={"pattern": DURATION_PATTERN},
+                                examples=["PT5M", "P14D"]),
                      AfterValidator(_duration_field)]
 
 
@@ -215,6 +218,16 @@ def _time_zone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown IANA time zone {name!r}") from exc
     return name
+
+
+def _wall_clock(text: str) -> str:
+    if not re.match(_HHMM, text):
+        raise ValueError(f"not a 24-hour time HH:MM, 00:00 to 23:59: {text!r}")
+    return text
+
+
+WallClock = Annotated[str, Field(json_schema_extra={"pattern": _HHMM}),
+                      AfterValidator(_wall_clock)]
 
 
 class Schedule(WireModel):
@@ -227,8 +240,8 @@ class Schedule(WireModel):
     weekdays: list[Annotated[int, Field(strict=True, ge=1, le=7), JsonInt]] = Field(
         default_factory=lambda: [1, 2, 3, 4, 5], min_length=1, max_length=7,
         description="1 = Monday ... 7 = Sunday")
-    start: str = Field(default="09:00", pattern=_HHMM)
-    end: str = Field(default="17:00", pattern=_HHMM)
+    start: WallClock = "09:00"
+    end: WallClock = "17:00"
     timezone: Annotated[str, AfterValidator(_time_zone)] = Field(
         default="UTC", json_schema_extra={"enum": list[JsonValue](sorted(available_timezones()))})
 
