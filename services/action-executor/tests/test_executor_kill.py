@@ -65,7 +65,7 @@ def env(kafka_bootstrap: str, database_url: str) -> Iterator[dict[str, str]]:
     try:
         yield {**os.environ, **service_variables(kafka_bootstrap, dsn, prefix),
                "ORDERFLOW_HTTP_PORT": str(net.free_port()), "ORDERFLOW_CONCURRENCY": "16",
-               "ORDERFLOW_RETRY_SCHEDULE": "1,1,1"}
+               "ORDERFLOW_RETRY_SCHEDULE": "1,1,1", "ORDERFLOW_LEASE_GRACE_SECONDS": "3"}
     finally:
         database.drop_database(server, name)
 
@@ -92,7 +92,8 @@ async def test_kill_9_mid_delivery_loses_nothing_and_repeats_only_in_flight_ones
     requests = [ActionRequest(
         external_order_id=f"o-{n}", trigger_id="t-kill", trigger_name="kill", firing_id="f",
         event_id=str(uuid.uuid4()), effect=HttpEffect(
-            url=f"http://127.0.0.1:{receiver.port}/hook", expected_status=[200]))
+            url=f"http://127.0.0.1:{receiver.port}/hook", expected_status=[200],
+            timeout_seconds=2.0))  # the receiver answers in 0.5 s; the lease is 2 + 3 s
         for n in range(REQUESTS)]
     try:
         for request in requests:

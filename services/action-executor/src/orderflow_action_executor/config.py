@@ -57,6 +57,10 @@ class ExecutorSettings(CommonSettings):
         30.0, gt=0, description="How long a claim holds a request whose effect has no timeout of "
         "its own (every effect but call URL, whose lease is its timeout); a worker that has not "
         "recorded the attempt by then loses it and cannot record it any more")
+    lease_grace_seconds: float = Field(
+        30.0, gt=2.0, description="Added to every claim's lease: room to queue for a busy "
+        "endpoint's slot (up to 2 s) and to record the outcome. A claim left by a killed "
+        "worker is taken again after its lease and this grace")
     egress: Literal["public", "allow-list-only"] = Field(
         "public", description="'public': effects may call public addresses, and internal ones "
         "only when listed in ORDERFLOW_ALLOWED_HOSTS; 'allow-list-only': only hosts listed there "

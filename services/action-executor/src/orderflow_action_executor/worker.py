@@ -41,9 +41,8 @@ from .templates import context_for, render_url
 
 log = logging.getLogger(__name__)
 ATTEMPTS = Counter("orderflow_effect_attempts_total", "Effect attempts", ["type", "outcome"])
-LEASE_GRACE = 30.0
-# How long a request may queue for a slot at a busy endpoint before it is handed back: well
-# inside LEASE_GRACE, so its claim holds.
+# How long a request may queue for a slot at a busy endpoint before it is handed back: inside
+# the lease's grace (``lease_grace_seconds``, more than this), so its claim holds.
 QUEUE_SECONDS = 2.0
 
 
@@ -114,7 +113,7 @@ class Worker:
             elif free <= 0:
                 await self._wake.wait()  # a slot frees up (``_done``) or new work arrives
         if self._running:
-            await asyncio.wait(self._running, timeout=LEASE_GRACE)
+            await asyncio.wait(self._running, timeout=self.settings.lease_grace_seconds)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
@@ -146,7 +145,7 @@ class Worker:
                   AND (lease_until IS NULL OR lease_until < now())
                 ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
             RETURNING request_id, payload, attempts, attempt_base
-            """, limit, LEASE_GRACE, self.settings.lease_seconds)
+            """, limit, self.settings.lease_grace_seconds, self.settings.lease_seconds)
 
     async def _perform(self, row: asyncpg.Record) -> None:
         request = ActionRequest.model_validate(row["payload"])
