@@ -30,6 +30,7 @@ from pathlib import Path
 import aiohttp
 import orjson
 from confluent_kafka import Consumer, Producer
+from loading import produce_all
 from orderflow_action_executor.config import ExecutorSettings
 from orderflow_devstack import broker as broker_mod
 from orderflow_devstack import database, launcher, net
@@ -66,14 +67,7 @@ def requests(n: int, sink: str, dead: str, dead_share: float) -> list[tuple[str,
 def produce(bootstrap: str, topic: str, messages: list[tuple[str, bytes]]) -> None:
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5,
                          "enable.idempotence": True})
-    for key, value in messages:
-        while True:
-            try:
-                producer.produce(topic, key=key, value=value)
-                break
-            except BufferError:
-                producer.poll(0.01)
-    producer.flush(60)
+    produce_all(producer, topic, messages)
 
 
 def raw_consume(bootstrap: str, topic: str, count: int) -> float:

@@ -26,6 +26,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+from loading import ensure_database
 from orderflow_history.paths import MIGRATIONS, SERVICE
 from orderflow_history.projection import latest_per_order, order_row, timeline_row
 from orderflow_history.projector import BATCH_SIZE, Projector
@@ -256,14 +257,7 @@ async def main() -> None:
     parser.add_argument("--skip-projection", action="store_true")
     parser.add_argument("--skip-queries", action="store_true")
     args = parser.parse_args()
-    try:
-        admin = await asyncpg.connect(DSN.rsplit("/", 1)[0] + "/postgres")
-        name = DSN.rsplit("/", 1)[1]
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
-    except (OSError, asyncpg.PostgresError) as exc:
-        raise SystemExit(f"no PostgreSQL at {DSN}: {exc}") from exc
+    await ensure_database(DSN)
     pool = await create_pool(DSN, SERVICE, 4)
     try:
         if not args.skip_projection:

@@ -29,6 +29,7 @@ import asyncpg
 import httpx
 import orjson
 from confluent_kafka import Producer
+from loading import ensure_database, produce_all
 
 BIN = Path(sys.executable).parent
 PG = "postgresql://postgres@127.0.0.1:5432"
@@ -119,22 +120,8 @@ def raw_rate(bootstrap: str, payloads: list[tuple[str, bytes]]) -> float:
     producer.produce(topic, key="warm", value=b"{}")
     producer.flush(30)
     start = time.perf_counter()
-    for key, value in payloads:
-        while True:
-            try:
-                producer.produce(topic, key=key, value=value)
-                break
-            except BufferError:
-                producer.poll(0.01)
-    producer.flush(60)
+    produce_all(producer, topic, payloads)
     return len(payloads) / (time.perf_counter() - start)
-
-
-async def fresh_database(name: str) -> None:
-    conn = await asyncpg.connect(f"{PG}/postgres")
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
 
 
 def main() -> None:
@@ -145,7 +132,7 @@ def main() -> None:
                         help="ingest worker processes (ORDERFLOW_HTTP_WORKERS): one per core")
     args = parser.parse_args()
     kafka_port, http_port, db = free_port(), free_port(), f"orderflow_bench_{os.getpid()}"
-    asyncio.run(fresh_database(db))
+    asyncio.run(ensure_database(f"{PG}/{db}", fresh=True))
     broker = subprocess.Popen(
         [str(tansu_binary()), "broker", "--listener-url", f"tcp://127.0.0.1:{kafka_port}",
          "--advertised-listener-url", f"tcp://127.0.0.1:{kafka_port}"],

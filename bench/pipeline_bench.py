@@ -38,6 +38,7 @@ import orjson
 import stages
 from aiohttp import web
 from confluent_kafka import Consumer, Producer
+from loading import produce_all
 from orderflow_devstack import broker as broker_mod
 from orderflow_devstack import database, launcher, net
 from proc import cpu_seconds
@@ -265,14 +266,7 @@ def raw_baseline(bootstrap: str, payloads: list[bytes]) -> None:
     while got < 1:  # joined and caught up with the warm-up message
         got += len(consumer.consume(100, 1.0))
     start = time.perf_counter()
-    for value in payloads:
-        while True:
-            try:
-                producer.produce(topic, value=value)
-                break
-            except BufferError:
-                producer.poll(0.01)
-    producer.flush(60)
+    produce_all(producer, topic, ((None, value) for value in payloads))
     produced = time.perf_counter() - start
     got = 0
     while got < len(payloads):

@@ -38,6 +38,7 @@ from typing import Any
 import asyncpg
 import httpx
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from loading import ensure_database, produce_all
 from orderflow_devstack import launcher, net, procs
 from orderflow_runtime.kafka import ensure_topics, partitions_of
 from orderflow_schemas import ALL_TOPICS, OrderEvent, TriggerFiring, decode
@@ -60,15 +61,7 @@ def event(oid: str, name: str, status: str, at: datetime) -> bytes:
 def produce(bootstrap: str, topic: str, items: list[tuple[str, bytes]]) -> None:
     raw = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "enable.idempotence": True,
                     "compression.type": "lz4", "queue.buffering.max.messages": 1_000_000})
-    for key, value in items:
-        while True:
-            try:
-                raw.produce(topic, key=key, value=value)
-                break
-            except BufferError:
-                raw.poll(0.05)
-        raw.poll(0)
-    raw.flush(120)
+    produce_all(raw, topic, items, wait=0.05, flush_timeout=120)
 
 
 class Firings:
@@ -184,23 +177,13 @@ async def sizes() -> tuple[float, float]:
         await conn.close()
 
 
-async def fresh_database() -> None:
-    base, name = DSN.rsplit("/", 1)
-    admin = await asyncpg.connect(base + "/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-
-
 def pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=1000)[int(p * 10) - 1] if len(values) > 1 else \
         (values[0] if values else float("nan"))
 
 
 async def run(args: argparse.Namespace, bootstrap: str) -> None:
-    await fresh_database()
+    await ensure_database(DSN, fresh=True)
     prefix = f"runs{secrets.token_hex(3)}."
     ensure_topics(bootstrap, ALL_TOPICS, prefix)
     topic = ORDER_EVENTS.qualified(prefix)

@@ -37,9 +37,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
 import orjson
 from confluent_kafka import Producer
+from loading import ensure_database
 from orderflow_runtime.consumer import SafeHandler, TopicConsumer
 from orderflow_runtime.db import create_pool, migrate
 from orderflow_runtime.kafka import EventProducer, Record, ensure_topics
@@ -201,11 +201,7 @@ async def main() -> None:
         broker = start_tansu()
         bootstrap = broker.bootstrap
     try:
-        admin = await asyncpg.connect(DSN.rsplit("/", 1)[0] + "/postgres")
-        name = DSN.rsplit("/", 1)[1]
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
+        await ensure_database(DSN)
         tune_gc()
         results: dict[str | int, float] = {}
         cpu: dict[str | int, float] = {}
