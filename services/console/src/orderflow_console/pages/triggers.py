@@ -1,6 +1,6 @@
 """Triggers: the list (enabled, firings in the last 24 hours), the editor (create and edit
 without JSON; the API's field errors beside the fields), enable, disable, delete after a
-confirmation, and a dry run against an order."""
+confirmation, a dry run against an order, and the trigger's runs (what waits, until when)."""
 
 from __future__ import annotations
 
@@ -142,3 +142,18 @@ async def dry_run(request: Request, trigger_id: str, session: SignedIn,
             problem = exc.detail
     return render(request, "dry_run.html", {"trigger": trigger, "order": order,
                                             "result": result, "problem": problem})
+
+
+RUN_STATES = ("waiting", "done", "stopped", "cancelled", "not_fired", "skipped")
+
+
+@router.get("/triggers/{trigger_id}/runs", response_class=HTMLResponse)
+async def runs(request: Request, trigger_id: str, session: SignedIn, state: str = "",
+               order: str = "", after: str = "") -> HTMLResponse:
+    client = api(request)
+    trigger = await client.get("triggers", f"/api/v1/triggers/{trigger_id}")
+    page = await client.get("triggers", f"/api/v1/triggers/{trigger_id}/runs", limit=50,
+                            state=state if state in RUN_STATES else None,
+                            order=order.strip() or None, after=after or None)
+    return render(request, "runs.html", {"trigger": trigger, "page": page, "states": RUN_STATES,
+                                         "state": state, "order": order})
