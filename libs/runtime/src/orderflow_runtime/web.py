@@ -102,8 +102,11 @@ def create_app(*, title: str, api_keys: str, lifespan: Any = None,
     ``limits`` (default: from ``ORDERFLOW_MAX_BODY_BYTES`` / ``ORDERFLOW_MAX_JSON_DEPTH``):
     a larger body is answered 413, a deeper JSON body ``validation_status``."""
     limits = limits or HttpLimits()
+    # Telemetry off: the services export Prometheus metrics, and FastAPI's OpenTelemetry hook
+    # otherwise asks three global providers whether they are set on every request (3 µs).
     app = FastAPI(title=title, version=version, lifespan=lifespan,
-                  max_body_size=limits.max_body_bytes)
+                  max_body_size=limits.max_body_bytes,
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.api_keys = parse_api_keys(api_keys)
     app.state.validation_status = validation_status
     app.add_exception_handler(RequestValidationError, _validation_error)
