@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -357,6 +357,11 @@ class TriggerDefinition(TriggerSpec):
 
     id: str
     revision: int = 1
+
+
+# A run's state (delays, windows, workflows), as the runs API answers and filters it.
+RunState = Literal["waiting", "done", "stopped", "cancelled", "not_fired", "skipped"]
+RUN_STATES: tuple[str, ...] = get_args(RunState)
 
 
 class FiringOutcome(StrEnum):

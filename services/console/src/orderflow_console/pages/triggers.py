@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from orderflow_schemas.triggers import RUN_STATES
 
 from .. import trigger_form as tf
 from ..api import ApiError
@@ -142,9 +143,6 @@ async def dry_run(request: Request, trigger_id: str, session: SignedIn,
             problem = exc.detail
     return render(request, "dry_run.html", {"trigger": trigger, "order": order,
                                             "result": result, "problem": problem})
-
-
-RUN_STATES = ("waiting", "done", "stopped", "cancelled", "not_fired", "skipped")
 
 
 @router.get("/triggers/{trigger_id}/runs", response_class=HTMLResponse)

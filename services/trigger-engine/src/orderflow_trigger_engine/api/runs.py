@@ -4,17 +4,17 @@ waits, until when and at which step, and how finished ones ended. Paged by run i
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from orderflow_schemas import WireModel
+from orderflow_schemas.triggers import RunState
 from pydantic import Field
 
 from ..store import runs
 from .deps import NOT_FOUND, CanRead, Store
 
 router = APIRouter(prefix="/api/v1/triggers", tags=["triggers"])
-State = Literal["waiting", "done", "stopped", "cancelled", "not_fired", "skipped"]
 
 
 class Run(WireModel):
@@ -26,7 +26,7 @@ class Run(WireModel):
     event_name: str
     step: int = Field(description="Waiting: the step it performs next (0: the trigger's "
                                   "effects, 1...: later steps); finished: the last one")
-    state: State
+    state: RunState
     due_at: datetime = Field(description="Waiting: when it is due; finished: when it ended")
     reason: str | None = None
     created_at: datetime
@@ -45,7 +45,7 @@ async def list_runs(trigger_id: str, store: Store,
                     after: str | None = None,
                     order: Annotated[str | None, Query(
                         description="Only the runs of this externalOrderId")] = None,
-                    state: State | None = None) -> Any:
+                    state: RunState | None = None) -> Any:
     if await store.pool.fetchval("SELECT 1 FROM triggers WHERE id = $1", trigger_id) is None:
         raise HTTPException(404, "trigger not found")
     rows = await runs.page(store.pool, trigger_id, limit, after, order, state)
